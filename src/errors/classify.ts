@@ -1,0 +1,311 @@
+import { parseRetryAfter } from "../retry/retry-after";
+import {
+  isRequiredInnerCode,
+  kindForOptionalCode,
+  kindForRequiredCode,
+  kindForStatus,
+  kindForTopLevelCode,
+} from "./error-codes";
+import type { ErrorKind } from "./error-kind";
+import {
+  describeBody,
+  type ErrorChain,
+  readErrorChain,
+  readOperationError,
+} from "./graph-error-body";
+import { cleanCode, cleanText, quote } from "./safe-text";
+import {
+  type GraphOperation,
+  isWorkbookError,
+  WorkbookError,
+  type WorkbookErrorInit,
+} from "./workbook-error";
+
+/** Where a failure happened, which changes what it means. */
+export interface ClassifyContext {
+  /** The Graph call that failed. */
+  operation: GraphOperation;
+  /**
+   * Whether the call was made inside a session (it carried a `workbook-session-id` header).
+   * There, a 502 or 503 without a known second-level code means the session must be
+   * recreated, and `internalServerErrorUncategorized` means it is lost.
+   */
+  sessionful: boolean;
+  /**
+   * The current time in ms since the epoch, to measure a Retry-After given as an HTTP date.
+   * Default `Date.now()`.
+   */
+  now?: number;
+}
+
+/** A failed Graph response, as plain values. */
+export interface GraphFailure {
+  /** The HTTP status, or null when no response arrived. */
+  status: number | null;
+  /**
+   * The response body: the parsed `error` object, the whole `{ error }` envelope, JSON text of
+   * either, or whatever else arrived (raw text, undefined).
+   */
+  body: unknown;
+  /** The `Retry-After` header value, if any. */
+  retryAfter?: string | null;
+  /** The request id, if known; otherwise it is read from the body. */
+  requestId?: string | null;
+  /** The original failure, kept as the error's `cause`. */
+  cause?: unknown;
+}
+
+/** The parts of a failure that decide its kind and message. */
+interface Evidence {
+  status: number | null;
+  chain: ErrorChain | null;
+  /** A sentence saying why there is no chain, or what else went wrong. */
+  note: string | null;
+  retryAfter: string | null;
+  requestId: string | null;
+  cause?: unknown;
+}
+
+/**
+ * Classifies a failed Graph response, following Graph's order: a required second-level code
+ * first (compared case-insensitively), then the special case of a 502 or 503 inside a session
+ * (recreate it), then an optional second-level code, the top-level code, and finally the
+ * HTTP status.
+ * @see https://learn.microsoft.com/en-us/graph/workbook-error-handling
+ */
+export function classifyFailure(failure: GraphFailure, context: ClassifyContext): WorkbookError {
+  const chain = readErrorChain(failure.body);
+  const evidence: Evidence = {
+    status: failure.status,
+    chain,
+    note: chain === null ? notGraphFormat(describeBody(failure.body)) : null,
+    retryAfter: failure.retryAfter ?? null,
+    requestId: failure.requestId ?? null,
+  };
+  if (Object.hasOwn(failure, "cause")) evidence.cause = failure.cause;
+  return fromEvidence(evidence, context);
+}
+
+/**
+ * Turns anything a Graph call threw into a {@link WorkbookError}:
+ * - a WorkbookError is returned unchanged;
+ * - an error of the Graph client (with `statusCode`, `code`, `body`, `headers`) is read like a
+ *   response; with `statusCode` -1 no response arrived, and `code` AbortError means it was
+ *   cancelled (`aborted`), SyntaxError that a response could not be read (`fatal`), and any
+ *   other name a network failure or timeout (`transient`);
+ * - another error named AbortError is `aborted`, one named TimeoutError (an attempt that ran
+ *   out of time) is `transient`;
+ * - anything else is `fatal`.
+ */
+export function classifyError(error: unknown, context: ClassifyContext): WorkbookError {
+  if (isWorkbookError(error)) return error;
+  if (isGraphClientError(error)) return fromGraphClientError(error, context);
+
+  const name = errorName(error);
+  if (name === "AbortError") return simpleError("aborted", null, error, context);
+  if (name === "TimeoutError") {
+    return simpleError("transient", "The attempt ran out of time.", error, context);
+  }
+  return simpleError("fatal", describeThrown(error, name), error, context);
+}
+
+/**
+ * Reads a non-2xx `Response` (from a call made in raw mode) into a {@link WorkbookError}.
+ * The body is parsed as JSON whatever its content type; when it is not a Graph error (an HTML
+ * page, an empty or cut-off body), the status decides and the message says what arrived.
+ */
+export async function errorFromResponse(
+  response: Response,
+  context: ClassifyContext,
+): Promise<WorkbookError> {
+  const text = await readText(response);
+  const chain = text === null ? null : readErrorChain(text);
+  const contentType = cleanText(response.headers.get("content-type") ?? "", 100);
+
+  let note: string | null = null;
+  if (text === null) note = "The response body could not be read.";
+  else if (chain === null) note = notGraphFormat(describeBody(text), contentType);
+
+  return fromEvidence(
+    {
+      status: response.status,
+      chain,
+      note,
+      retryAfter: response.headers.get("retry-after"),
+      requestId: response.headers.get("request-id"),
+    },
+    context,
+  );
+}
+
+/**
+ * Classifies a long-running operation that ended `failed` (Graph answers such polls with
+ * HTTP 200): its `error` object decides, read like a response body; `status` is null.
+ * Accepts the operation as an object or as JSON text.
+ */
+export function errorFromFailedOperation(
+  operationBody: unknown,
+  context: ClassifyContext,
+): WorkbookError {
+  const chain = readOperationError(operationBody);
+  const note =
+    chain === null
+      ? "The long-running operation reported failure without an error object."
+      : "The long-running operation ended with status failed.";
+  return fromEvidence({ status: null, chain, note, retryAfter: null, requestId: null }, context);
+}
+
+function fromEvidence(evidence: Evidence, context: ClassifyContext): WorkbookError {
+  const levels = evidence.chain?.levels ?? [];
+  const code = levels[0] ?? null;
+  const innerCode = levels[1] ?? null;
+
+  const init: WorkbookErrorInit = {
+    kind: decideKind(evidence.status, code, innerCode, context.sessionful),
+    operation: context.operation,
+    status: evidence.status,
+    code,
+    innerCode,
+    codes: levels.filter((level): level is string => level !== null),
+    retryAfterMs: parseRetryAfter(evidence.retryAfter, context.now ?? Date.now()),
+    requestId: evidence.requestId ?? evidence.chain?.requestId ?? null,
+  };
+  const detail = joinSentences(evidence.note, serverSaid(evidence.chain));
+  if (detail !== null) init.detail = detail;
+  if (Object.hasOwn(evidence, "cause")) init.cause = evidence.cause;
+  return new WorkbookError(init);
+}
+
+function decideKind(
+  status: number | null,
+  code: string | null,
+  innerCode: string | null,
+  sessionful: boolean,
+): ErrorKind {
+  const required = kindForRequiredCode(innerCode, sessionful);
+  if (required !== null) return required;
+
+  // Inside a session, Graph asks for the session to be recreated on a 502 or 503 unless a
+  // required second-level code says otherwise, whatever the top-level code.
+  const badGateway = status === 502 || status === 503;
+  if (sessionful && badGateway && !isRequiredInnerCode(innerCode)) return "recreate-session";
+
+  return kindForOptionalCode(innerCode) ?? kindForTopLevelCode(code) ?? kindForStatus(status);
+}
+
+/** The shape of the Graph client's `GraphError`, checked by duck typing. */
+interface GraphClientErrorLike {
+  statusCode: number;
+  code: unknown;
+  body: unknown;
+  message?: unknown;
+  requestId?: unknown;
+  headers?: unknown;
+}
+
+function isGraphClientError(value: unknown): value is GraphClientErrorLike {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as Partial<GraphClientErrorLike>;
+  return typeof candidate.statusCode === "number" && "code" in value && "body" in value;
+}
+
+function fromGraphClientError(
+  error: GraphClientErrorLike,
+  context: ClassifyContext,
+): WorkbookError {
+  if (error.statusCode === -1) return fromNoResponse(error, context);
+
+  const chain = readErrorChain(error.body);
+  const evidence: Evidence = {
+    status: error.statusCode,
+    chain: chain ?? fallbackChain(error),
+    note: chain === null ? notGraphFormat(describeBody(error.body)) : null,
+    retryAfter: headerOf(error.headers, "retry-after"),
+    requestId: typeof error.requestId === "string" ? error.requestId : null,
+    cause: error,
+  };
+  return fromEvidence(evidence, context);
+}
+
+/** Keeps the client's own code (e.g. `SyntaxError`) when the body held no Graph error. */
+function fallbackChain(error: GraphClientErrorLike): ErrorChain | null {
+  const code = cleanCode(error.code);
+  return code === null ? null : { levels: [code], message: null, requestId: null };
+}
+
+function fromNoResponse(error: GraphClientErrorLike, context: ClassifyContext): WorkbookError {
+  const name = cleanCode(error.code) ?? "Error";
+  if (name === "AbortError") return simpleError("aborted", null, error, context);
+
+  const reason = typeof error.message === "string" && error.message !== "" ? error.message : null;
+  const what = reason === null ? name : `${name}: ${quote(reason)}`;
+  if (name === "SyntaxError") {
+    return simpleError("fatal", `The response could not be read (${what}).`, error, context);
+  }
+  const detail = `No response arrived (${what}).`;
+  return simpleError("transient", detail, error, context);
+}
+
+function simpleError(
+  kind: ErrorKind,
+  detail: string | null,
+  cause: unknown,
+  context: ClassifyContext,
+): WorkbookError {
+  const init: WorkbookErrorInit = {
+    kind,
+    operation: context.operation,
+    status: null,
+    code: null,
+    innerCode: null,
+    cause,
+  };
+  if (detail !== null) init.detail = detail;
+  return new WorkbookError(init);
+}
+
+function describeThrown(error: unknown, name: string | null): string {
+  if (name === null) return `A value that is not an error was thrown (${typeof error}).`;
+  const message = (error as { message?: unknown }).message;
+  const reason = typeof message === "string" && message !== "" ? `: ${quote(message)}` : "";
+  return `An unexpected ${name} was thrown${reason}.`;
+}
+
+function errorName(error: unknown): string | null {
+  if (typeof error !== "object" || error === null) return null;
+  const name = (error as { name?: unknown }).name;
+  return typeof name === "string" ? (cleanCode(name) ?? "Error") : null;
+}
+
+/** Reads a header from something shaped like `Headers`; never throws. */
+function headerOf(headers: unknown, name: string): string | null {
+  if (typeof headers !== "object" || headers === null) return null;
+  try {
+    const value: unknown = (headers as { get(name: string): unknown }).get(name);
+    return typeof value === "string" ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+async function readText(response: Response): Promise<string | null> {
+  try {
+    return await response.text();
+  } catch {
+    return null;
+  }
+}
+
+function notGraphFormat(what: string, contentType = ""): string {
+  const type = contentType === "" ? "" : `, content type ${contentType}`;
+  return `The response body was not in Graph's error format (${what}${type}).`;
+}
+
+function serverSaid(chain: ErrorChain | null): string | null {
+  return chain?.message ? `Graph said: ${quote(chain.message)}` : null;
+}
+
+function joinSentences(...sentences: (string | null)[]): string | null {
+  const present = sentences.filter((sentence): sentence is string => sentence !== null);
+  return present.length === 0 ? null : present.join(" ");
+}

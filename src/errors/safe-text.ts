@@ -1,0 +1,75 @@
+/**
+ * Helpers that make untrusted text (a server's message, an error's text, a code read from a
+ * response body) safe to put into an error message: bounded length, no control characters,
+ * and no credentials.
+ */
+
+/** The longest piece of server-supplied text quoted in an error message, in characters. */
+export const MAX_QUOTED_LENGTH = 200;
+
+/** The longest error code kept from a response body, in characters. */
+export const MAX_CODE_LENGTH = 100;
+
+const codePattern = /^[A-Za-z0-9_.:-]+$/;
+
+const secretPatterns: readonly [RegExp, string][] = [
+  [/\bBearer\s+[A-Za-z0-9._~+/-]+=*/gi, "Bearer [redacted]"],
+  [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, "[redacted token]"],
+  [/\b(access_token|id_token|refresh_token|client_secret)=[^&\s"']+/gi, "$1=[redacted]"],
+];
+
+/**
+ * Returns `text` with control and direction-changing characters turned into spaces, runs of
+ * white space collapsed, anything that looks like a bearer token or JWT redacted, and the
+ * result cut to `maxLength` characters (ending with an ellipsis when cut).
+ */
+export function cleanText(text: string, maxLength: number): string {
+  let clean = replaceInvisible(text).replace(/\s+/g, " ").trim();
+  for (const [pattern, replacement] of secretPatterns) {
+    clean = clean.replace(pattern, replacement);
+  }
+  return truncate(clean, maxLength);
+}
+
+/** Returns `value` when it is a plausible Graph error code, otherwise null. */
+export function cleanCode(value: unknown): string | null {
+  if (typeof value === "number" && Number.isInteger(value)) return String(value);
+  if (typeof value !== "string") return null;
+
+  const code = value.trim();
+  const plausible = code.length > 0 && code.length <= MAX_CODE_LENGTH && codePattern.test(code);
+  return plausible ? code : null;
+}
+
+/** Puts server text in quotes for a message, cleaned and capped. */
+export function quote(text: string): string {
+  return `"${cleanText(text, MAX_QUOTED_LENGTH)}"`;
+}
+
+function replaceInvisible(text: string): string {
+  let out = "";
+  for (const char of text) {
+    out += isInvisible(char.codePointAt(0) ?? 0) ? " " : char;
+  }
+  return out;
+}
+
+function isInvisible(code: number): boolean {
+  return (
+    code < 0x20 ||
+    (code >= 0x7f && code <= 0x9f) ||
+    (code >= 0x200b && code <= 0x200f) ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069) ||
+    code === 0xfeff
+  );
+}
+
+function truncate(text: string, maxLength: number): string {
+  if (text.length <= maxLength) return text;
+
+  let cut = text.slice(0, Math.max(0, maxLength - 1));
+  const last = cut.charCodeAt(cut.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}

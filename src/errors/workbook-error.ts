@@ -1,0 +1,222 @@
+import { ERROR_KINDS, type ErrorKind, isRetryableKind } from "./error-kind";
+import { describeError, type MessageFields } from "./error-message";
+import type { GraphOperation } from "./graph-operation";
+import { cleanText, MAX_CODE_LENGTH } from "./safe-text";
+
+export type { GraphOperation } from "./graph-operation";
+
+/** What a {@link WorkbookError} is made from. */
+export interface WorkbookErrorInit {
+  /** What the failure means for the caller. */
+  kind: ErrorKind;
+  /** The Graph call that failed. */
+  operation: GraphOperation;
+  /** The HTTP status; null when no response arrived (network failure, timeout, abort). */
+  status: number | null;
+  /** The top-level Graph error code, null when there was none. */
+  code: string | null;
+  /** The second-level Graph error code, null when there was none. */
+  innerCode: string | null;
+  /**
+   * Every code from the top level down to the innermost, e.g.
+   * `["internalServerError", "internalServerErrorUncategorized", "GenericFileOpenError"]`.
+   * Defaults to `code` and `innerCode`, where present.
+   */
+  codes?: readonly string[];
+  /** The cooldown the server asked for (Retry-After), in ms; default null (none). */
+  retryAfterMs?: number | null;
+  /** The attempts made so far, a positive integer; default 1. */
+  attempts?: number;
+  /** The request id Graph reported, for support cases; default null. */
+  requestId?: string | null;
+  /**
+   * One more sentence for the message: the server's own message (diagnostic only, quoted)
+   * or what was wrong with the response. Control characters are removed and it is capped.
+   */
+  detail?: string;
+  /** The original failure, e.g. the Graph client's error. Never part of `toJSON()`. */
+  cause?: unknown;
+}
+
+/** The fields of a {@link WorkbookError} that are safe to log, as `toJSON()` returns them. */
+export interface WorkbookErrorJSON {
+  name: "WorkbookError";
+  message: string;
+  kind: ErrorKind;
+  operation: GraphOperation;
+  status: number | null;
+  code: string | null;
+  innerCode: string | null;
+  codes: readonly string[];
+  retryAfterMs: number | null;
+  attempts: number;
+  retryable: boolean;
+  requestId: string | null;
+  detail: string | null;
+}
+
+const MAX_DETAIL_LENGTH = 600;
+const MAX_REQUEST_ID_LENGTH = 128;
+
+/**
+ * Marks instances so that {@link isWorkbookError} still recognises them when two copies of
+ * this package are loaded (where `instanceof` would fail).
+ */
+const brand = Symbol.for("graph-workbook-session.WorkbookError");
+
+/**
+ * A failed Graph workbook call, classified. `kind` says what may be done next; `status`,
+ * `code`, `innerCode` and `codes` say what Graph answered. The message never contains
+ * request headers or tokens, and `toJSON()` leaves out `cause` so the error can be logged.
+ */
+export class WorkbookError extends Error {
+  override readonly name = "WorkbookError" as const;
+  /** What the failure means for the caller; see {@link ErrorKind}. */
+  readonly kind: ErrorKind;
+  /** The Graph call that failed. */
+  readonly operation: GraphOperation;
+  /** The HTTP status, or null when no response arrived. */
+  readonly status: number | null;
+  /** The top-level Graph error code, or null. */
+  readonly code: string | null;
+  /** The second-level Graph error code, or null. */
+  readonly innerCode: string | null;
+  /** Every Graph error code from the top level down; empty when there were none. */
+  readonly codes: readonly string[];
+  /** The cooldown the server asked for, in ms, or null when it gave none. */
+  readonly retryAfterMs: number | null;
+  /** How many attempts were made, counting the one that failed last. */
+  readonly attempts: number;
+  /** The request id Graph reported, or null. */
+  readonly requestId: string | null;
+  /** The extra sentence of the message (server text or what was malformed), or null. */
+  readonly detail: string | null;
+  /** True when the failed request itself may be sent again (`throttled` or `transient`). */
+  readonly retryable: boolean;
+
+  constructor(init: WorkbookErrorInit) {
+    const fields = normalize(init);
+    super(describeError(fields), Object.hasOwn(init, "cause") ? { cause: init.cause } : {});
+    Object.defineProperty(this, brand, { value: true });
+
+    this.kind = fields.kind;
+    this.operation = fields.operation;
+    this.status = fields.status;
+    this.code = fields.code;
+    this.innerCode = fields.innerCode;
+    this.codes = fields.codes;
+    this.retryAfterMs = fields.retryAfterMs;
+    this.attempts = fields.attempts;
+    this.requestId = fields.requestId;
+    this.detail = fields.detail;
+    this.retryable = isRetryableKind(fields.kind);
+  }
+
+  /** Returns a copy of this error that reports `attempts` attempts, with its message updated. */
+  withAttempts(attempts: number): WorkbookError {
+    return new WorkbookError({ ...workbookErrorInit(this), attempts });
+  }
+
+  /** The fields that are safe to log: everything except `cause` and the stack. */
+  toJSON(): WorkbookErrorJSON {
+    return {
+      name: "WorkbookError",
+      message: this.message,
+      kind: this.kind,
+      operation: this.operation,
+      status: this.status,
+      code: this.code,
+      innerCode: this.innerCode,
+      codes: this.codes,
+      retryAfterMs: this.retryAfterMs,
+      attempts: this.attempts,
+      retryable: this.retryable,
+      requestId: this.requestId,
+      detail: this.detail,
+    };
+  }
+}
+
+/**
+ * Tells whether `value` is a {@link WorkbookError}, also one made by another copy of this
+ * package.
+ */
+export function isWorkbookError(value: unknown): value is WorkbookError {
+  return (
+    typeof value === "object" && value !== null && (value as { [brand]?: unknown })[brand] === true
+  );
+}
+
+/**
+ * Reads back what `error` was made from, using only its public fields, so that it also works
+ * on an error made by another copy of this package.
+ */
+export function workbookErrorInit(error: WorkbookError): WorkbookErrorInit {
+  const init: WorkbookErrorInit = {
+    kind: error.kind,
+    operation: error.operation,
+    status: error.status,
+    code: error.code,
+    innerCode: error.innerCode,
+    codes: error.codes,
+    retryAfterMs: error.retryAfterMs,
+    attempts: error.attempts,
+    requestId: error.requestId,
+  };
+  if (error.detail !== null) init.detail = error.detail;
+  if (Object.hasOwn(error, "cause")) init.cause = error.cause;
+  return init;
+}
+
+interface Fields extends MessageFields {
+  code: string | null;
+  innerCode: string | null;
+}
+
+function normalize(init: WorkbookErrorInit): Fields {
+  if (!ERROR_KINDS.includes(init.kind)) {
+    throw new TypeError(
+      `WorkbookError kind must be one of ${ERROR_KINDS.join(", ")}, got ${String(init.kind)}.`,
+    );
+  }
+  const code = cleanOptional(init.code, MAX_CODE_LENGTH);
+  const innerCode = cleanOptional(init.innerCode, MAX_CODE_LENGTH);
+  return {
+    kind: init.kind,
+    operation: init.operation,
+    status: typeof init.status === "number" && Number.isFinite(init.status) ? init.status : null,
+    code,
+    innerCode,
+    codes: normalizeCodes(init.codes, code, innerCode),
+    retryAfterMs: normalizeCooldown(init.retryAfterMs),
+    attempts: normalizeAttempts(init.attempts),
+    requestId: cleanOptional(init.requestId, MAX_REQUEST_ID_LENGTH),
+    detail: cleanOptional(init.detail, MAX_DETAIL_LENGTH),
+  };
+}
+
+function cleanOptional(value: string | null | undefined, maxLength: number): string | null {
+  if (typeof value !== "string") return null;
+  const clean = cleanText(value, maxLength);
+  return clean === "" ? null : clean;
+}
+
+function normalizeCodes(
+  codes: readonly string[] | undefined,
+  code: string | null,
+  innerCode: string | null,
+): readonly string[] {
+  const given = codes ?? [code, innerCode];
+  const clean = given.map((item) => cleanOptional(item, MAX_CODE_LENGTH));
+  return Object.freeze(clean.filter((item): item is string => item !== null));
+}
+
+function normalizeCooldown(ms: number | null | undefined): number | null {
+  return typeof ms === "number" && ms >= 0 && !Number.isNaN(ms) ? ms : null;
+}
+
+function normalizeAttempts(attempts: number | undefined): number {
+  if (attempts === undefined) return 1;
+  if (Number.isInteger(attempts) && attempts >= 1) return attempts;
+  throw new RangeError(`WorkbookError attempts must be an integer ≥ 1, got ${String(attempts)}.`);
+}

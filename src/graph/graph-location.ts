@@ -1,0 +1,76 @@
+import type { GraphOperation } from "../errors/workbook-error";
+import { WorkbookError } from "../errors/workbook-error";
+
+/** A URL Graph handed back, made relative to the client's base URL. */
+export interface GraphPath {
+  /** The API version segment, e.g. `v1.0`. */
+  readonly version: string;
+  /** The path and query after the version, e.g. `/me/drive/items/1/workbook/operations/7`. */
+  readonly path: string;
+}
+
+/**
+ * Checks that a URL from a Graph response (a `Location` or `resourceLocation`)
+ * points at the Graph host the client talks to, and returns it relative to that
+ * host. A URL on any other host is refused: following it would send the
+ * caller's token to a server it was never meant for.
+ */
+export function resolveGraphLocation(
+  location: unknown,
+  graphBaseUrl: string,
+  operation: GraphOperation,
+): GraphPath {
+  if (typeof location !== "string" || location.trim() === "") {
+    throw malformed(operation, "its location is missing or not a string");
+  }
+
+  const base = new URL(graphBaseUrl);
+  const url = parseUrl(location, base, operation);
+  if (url.origin !== base.origin) {
+    throw foreignHost(operation, url.host, base.host);
+  }
+
+  const relative = stripBasePath(url.pathname, base.pathname);
+  const [, version, ...rest] = relative.split("/");
+  if (!version || rest.length === 0) {
+    throw malformed(operation, "its location has no API version and path");
+  }
+  return { version, path: `/${rest.join("/")}${url.search}` };
+}
+
+function parseUrl(location: string, base: URL, operation: GraphOperation): URL {
+  try {
+    return new URL(location, base);
+  } catch {
+    throw malformed(operation, "its location is not a URL");
+  }
+}
+
+function stripBasePath(pathname: string, basePath: string): string {
+  const prefix = basePath.replace(/\/+$/, "");
+  return prefix && pathname.startsWith(`${prefix}/`) ? pathname.slice(prefix.length) : pathname;
+}
+
+function malformed(operation: GraphOperation, what: string): WorkbookError {
+  return new WorkbookError({
+    kind: "fatal",
+    operation,
+    status: null,
+    code: "malformedResponse",
+    innerCode: null,
+    detail: `Graph's answer could not be followed because ${what}.`,
+  });
+}
+
+function foreignHost(operation: GraphOperation, host: string, graphHost: string): WorkbookError {
+  return new WorkbookError({
+    kind: "fatal",
+    operation,
+    status: null,
+    code: "foreignLocation",
+    innerCode: null,
+    detail:
+      `The response pointed to ${JSON.stringify(host.slice(0, 100))}, which is not the ` +
+      `configured Graph host ${graphHost}; it was not followed and no token was sent there.`,
+  });
+}

@@ -1,0 +1,33 @@
+export type { ClassifyContext, GraphFailure } from "./errors/classify";
+export {
+  classifyError,
+  classifyFailure,
+  errorFromFailedOperation,
+  errorFromResponse,
+} from "./errors/classify";
+export type { ErrorKind } from "./errors/error-kind";
+export { isRetryableKind } from "./errors/error-kind";
+export type { GraphOperation, WorkbookErrorInit } from "./errors/workbook-error";
+export { isWorkbookError, WorkbookError } from "./errors/workbook-error";
+export { SESSION_HEADER } from "./graph/session-api";
+export type { WorkbookAddress } from "./graph/workbook-address";
+export { parseWorkbookAddress } from "./graph/workbook-address";
+export type { BackoffOptions, ResolvedBackoff } from "./retry/backoff";
+export { backoffDelay, nextDelay, resolveBackoff } from "./retry/backoff";
+export { parseRetryAfter } from "./retry/retry-after";
+export type { RetryEvent, RetryOptions } from "./retry/retry-with-backoff";
+export { retryWithBackoff } from "./retry/retry-with-backoff";
+export { initialSessionState, reduceSession } from "./state/reduce-session";
+export type { SessionAction } from "./state/session-action";
+export type {
+  ActiveState,
+  CreatingState,
+  FailedState,
+  IdleState,
+  SessionState,
+  SessionStatus,
+  WorkbookSession,
+} from "./state/session-state";
+export type { RequestOptions, SessionContext } from "./store/session-context";
+export { SessionStore } from "./store/session-store";
+export type { SessionStoreOptions } from "./store/session-store-options";

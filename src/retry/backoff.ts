@@ -1,0 +1,177 @@
+import type { WorkbookError } from "../errors/workbook-error";
+
+/**
+ * How often and how long to wait before sending a failed request again.
+ *
+ * Waits grow exponentially with "full jitter" by default, as recommended for many clients
+ * sharing one service. Every delay option is at most 2_147_483_647 ms, the longest wait a
+ * JavaScript timer supports.
+ * @see https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
+ * @see https://learn.microsoft.com/en-us/graph/throttling
+ */
+export interface BackoffOptions {
+  /** Retries after the first attempt, an integer ≥ 0. Default 5, so at most 6 attempts. */
+  retries?: number;
+  /** The wait before the first retry, doubled for each later retry, in ms. Default 1000. */
+  baseDelay?: number;
+  /** The longest computed wait for one retry, in ms. Default 30_000. */
+  maxDelay?: number;
+  /**
+   * `"full"` waits a uniformly random time between 0 and the computed wait; `"none"` waits
+   * exactly the computed wait. Default `"full"`.
+   */
+  jitter?: "full" | "none";
+  /**
+   * The longest cooldown the server may ask for (Retry-After) that is still waited out, in ms.
+   * A longer one ends the retries at once with the throttling error, since a cooldown is never
+   * shortened. Default 300_000 (5 minutes).
+   */
+  maxRetryAfter?: number;
+}
+
+/** {@link BackoffOptions} checked and with every default filled in. */
+export interface ResolvedBackoff {
+  retries: number;
+  baseDelay: number;
+  maxDelay: number;
+  jitter: "full" | "none";
+  maxRetryAfter: number;
+}
+
+/** The default backoff policy. */
+export const DEFAULT_BACKOFF: Readonly<ResolvedBackoff> = Object.freeze({
+  retries: 5,
+  baseDelay: 1000,
+  maxDelay: 30_000,
+  jitter: "full",
+  maxRetryAfter: 300_000,
+});
+
+/** The longest delay a JavaScript timer supports, in ms (about 24.8 days). */
+export const MAX_TIMER_DELAY = 2_147_483_647;
+
+/**
+ * Checks `options` and fills in the defaults. Throws a TypeError for a value of the wrong
+ * type and a RangeError for one out of range, naming the option as `${optionName}.key`.
+ * Keys it does not know are ignored. `optionName` defaults to `"options"`.
+ */
+export function resolveBackoff(
+  options: BackoffOptions | undefined,
+  optionName = "options",
+): ResolvedBackoff {
+  if (options === undefined) return { ...DEFAULT_BACKOFF };
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`${optionName} must be an object, got ${describeValue(options)}.`);
+  }
+
+  const policy: ResolvedBackoff = {
+    retries: readRetries(options.retries, `${optionName}.retries`),
+    baseDelay: readDelay(options.baseDelay, `${optionName}.baseDelay`, DEFAULT_BACKOFF.baseDelay),
+    maxDelay: readDelay(options.maxDelay, `${optionName}.maxDelay`, DEFAULT_BACKOFF.maxDelay),
+    jitter: readJitter(options.jitter, `${optionName}.jitter`),
+    maxRetryAfter: readDelay(
+      options.maxRetryAfter,
+      `${optionName}.maxRetryAfter`,
+      DEFAULT_BACKOFF.maxRetryAfter,
+    ),
+  };
+  if (policy.baseDelay > policy.maxDelay) {
+    throw new RangeError(
+      `${optionName}.baseDelay must not exceed ${optionName}.maxDelay, ` +
+        `got ${policy.baseDelay} > ${policy.maxDelay}.`,
+    );
+  }
+  return policy;
+}
+
+/**
+ * The computed wait before retry number `retryIndex + 1` (0 for the first retry), in whole ms:
+ * `min(maxDelay, baseDelay · 2^retryIndex)`, or with full jitter a uniformly random whole
+ * number between 0 and that. `random` returns a number in [0, 1).
+ */
+export function backoffDelay(
+  retryIndex: number,
+  policy: ResolvedBackoff,
+  random: () => number,
+): number {
+  if (!Number.isInteger(retryIndex) || retryIndex < 0) {
+    throw new RangeError(`retryIndex must be an integer ≥ 0, got ${describeValue(retryIndex)}.`);
+  }
+
+  const ceiling = Math.floor(Math.min(policy.maxDelay, policy.baseDelay * 2 ** retryIndex));
+  if (policy.jitter === "none") return ceiling;
+  return Math.min(ceiling, Math.floor(clampUnit(random()) * (ceiling + 1)));
+}
+
+/**
+ * The wait before sending the request that failed with `error` again, in whole ms: the
+ * backoff wait, but never shorter than the server's cooldown (`error.retryAfterMs`). Null
+ * when that cooldown exceeds `policy.maxRetryAfter`, meaning: give up now.
+ */
+export function nextDelay(
+  error: WorkbookError,
+  retryIndex: number,
+  policy: ResolvedBackoff,
+  random: () => number,
+): number | null {
+  const cooldown = Math.ceil(error.retryAfterMs ?? 0);
+  if (cooldown > policy.maxRetryAfter) return null;
+  return Math.max(backoffDelay(retryIndex, policy, random), cooldown);
+}
+
+/** Describes a value for an error message, e.g. `-5`, `"fast"`, `NaN`, or `an object`. */
+export function describeValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") return "a function";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  return String(value);
+}
+
+function readRetries(value: unknown, name: string): number {
+  if (value === undefined) return DEFAULT_BACKOFF.retries;
+  if (typeof value !== "number") {
+    throw new TypeError(`${name} must be a number of retries, got ${describeValue(value)}.`);
+  }
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be an integer ≥ 0, got ${describeValue(value)}.`);
+  }
+  return value;
+}
+
+function readDelay(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") {
+    throw new TypeError(`${name} must be a number of milliseconds, got ${describeValue(value)}.`);
+  }
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(
+      `${name} must be a finite number of milliseconds ≥ 0, got ${describeValue(value)}.`,
+    );
+  }
+  if (value > MAX_TIMER_DELAY) {
+    throw new RangeError(
+      `${name} must be at most ${MAX_TIMER_DELAY} ms (the longest timer delay), ` +
+        `got ${describeValue(value)}.`,
+    );
+  }
+  return value;
+}
+
+function readJitter(value: unknown, name: string): "full" | "none" {
+  if (value === undefined) return DEFAULT_BACKOFF.jitter;
+  if (typeof value !== "string") {
+    throw new TypeError(`${name} must be "full" or "none", got ${describeValue(value)}.`);
+  }
+  if (value !== "full" && value !== "none") {
+    throw new RangeError(`${name} must be "full" or "none", got ${describeValue(value)}.`);
+  }
+  return value;
+}
+
+/** Keeps a faulty random source from producing a wait outside the allowed range. */
+function clampUnit(value: number): number {
+  if (!(value > 0)) return 0;
+  return Math.min(value, 1);
+}

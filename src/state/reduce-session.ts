@@ -1,0 +1,69 @@
+import { castDraft, type Draft, freeze, produce } from "immer";
+import type { SessionAction } from "./session-action";
+import type { SessionState } from "./session-state";
+
+/** The state every store starts in, frozen. */
+export const initialSessionState: SessionState = freeze({ status: "idle" }, true);
+
+type Recipe<A extends SessionAction> = (
+  draft: Draft<SessionState>,
+  action: A,
+) => Draft<SessionState> | undefined;
+
+type Recipes = { [T in SessionAction["type"]]: Recipe<Extract<SessionAction, { type: T }>> };
+
+/*
+ * A recipe either edits the draft in place (same status) or returns a whole new
+ * state (a new status). Editing in place with equal values leaves the draft
+ * unchanged, so immer hands back the very same object and nothing is emitted.
+ */
+const recipes: Recipes = {
+  "create-requested": (draft) => {
+    if (draft.status === "creating" || draft.status === "active") return undefined;
+    return castDraft({ status: "creating", attempt: 1, lastError: null, nextAttemptAt: null });
+  },
+
+  "attempt-started": (draft, { attempt }) => {
+    if (draft.status !== "creating") return undefined;
+    draft.attempt = attempt;
+    draft.nextAttemptAt = null;
+    return undefined;
+  },
+
+  "attempt-failed": (draft, { error, nextAttempt, nextAttemptAt }) => {
+    if (draft.status !== "creating") return undefined;
+    draft.attempt = nextAttempt;
+    draft.lastError = castDraft(error);
+    draft.nextAttemptAt = nextAttemptAt;
+    return undefined;
+  },
+
+  created: (draft, { session }) => {
+    if (draft.status !== "active") return castDraft({ status: "active", session: { ...session } });
+    draft.session.id = session.id;
+    draft.session.persistChanges = session.persistChanges;
+    return undefined;
+  },
+
+  failed: (draft, { error }) => {
+    if (draft.status === "failed" && draft.error === error) return undefined;
+    return castDraft({ status: "failed", error });
+  },
+
+  "session-lost": (draft, { error, recreate }) => {
+    if (draft.status !== "active") return undefined;
+    if (!recreate) return castDraft({ status: "failed", error });
+    return castDraft({ status: "creating", attempt: 1, lastError: error, nextAttemptAt: null });
+  },
+
+  reset: (draft) => (draft.status === "idle" ? undefined : { status: "idle" }),
+};
+
+/**
+ * The one place a session state changes. Returns the same object when the action
+ * changes nothing, and a new frozen state otherwise.
+ */
+export function reduceSession(state: SessionState, action: SessionAction): SessionState {
+  const recipe = recipes[action.type] as Recipe<SessionAction>;
+  return produce(state, (draft) => recipe(draft, action));
+}

@@ -1,0 +1,46 @@
+import type { WorkbookError } from "../errors/workbook-error";
+
+/** A workbook session that Graph has opened. */
+export interface WorkbookSession {
+  /** The id Graph gave the session; sent as the `workbook-session-id` header. */
+  readonly id: string;
+  /** Whether changes made in the session are saved to the file. */
+  readonly persistChanges: boolean;
+}
+
+/** No session, and none being created. The state a store starts in. */
+export interface IdleState {
+  readonly status: "idle";
+}
+
+/** A session is being created, possibly after failed attempts. */
+export interface CreatingState {
+  readonly status: "creating";
+  /** The attempt under way or about to start, from 1. */
+  readonly attempt: number;
+  /** Why the previous attempt failed, or null on the first attempt. */
+  readonly lastError: WorkbookError | null;
+  /** When the next attempt starts (ms since the epoch, on the store's clock), or null while one runs. */
+  readonly nextAttemptAt: number | null;
+}
+
+/** A session is open and usable. */
+export interface ActiveState {
+  readonly status: "active";
+  readonly session: WorkbookSession;
+}
+
+/** Opening or keeping the session failed for good; `open()` starts over. */
+export interface FailedState {
+  readonly status: "failed";
+  readonly error: WorkbookError;
+}
+
+/**
+ * Everything a store can be, told apart by `status`. States are frozen: a new
+ * state is a new object, so comparing references tells whether anything changed.
+ */
+export type SessionState = IdleState | CreatingState | ActiveState | FailedState;
+
+/** The four values of `SessionState["status"]`. */
+export type SessionStatus = SessionState["status"];

@@ -1,0 +1,33 @@
+import type { GraphRequest } from "@microsoft/microsoft-graph-client";
+import type { WorkbookSession } from "../state/session-state";
+
+/** What a workbook call run by `SessionStore.request` is handed. */
+export interface SessionContext {
+  /** The session the call runs in. */
+  readonly session: WorkbookSession;
+
+  /** Aborted when the caller's signal aborts, the call is abandoned, or the store is disposed. */
+  readonly signal: AbortSignal;
+
+  /**
+   * Starts a Graph request to a path under the workbook, e.g. `/worksheets` or
+   * `/worksheets('Sheet1')/range(address='A1:B2')`. It carries the session
+   * header and `signal`, and the Graph client's own retries are off: the store
+   * decides what to send again.
+   */
+  api(path: string): GraphRequest;
+}
+
+/** Options of one `SessionStore.request` call. */
+export interface RequestOptions {
+  /** Cancels the call: before it starts it never runs, while it runs its request is aborted. */
+  readonly signal?: AbortSignal;
+
+  /**
+   * Whether the call may safely run twice, such as a read. When a request gets no
+   * answer at all (network failure, timeout) the server may still have applied
+   * it, so only idempotent calls are resent then. Calls Graph refused
+   * (throttling, service unavailable) are resent either way. Default `false`.
+   */
+  readonly idempotent?: boolean;
+}

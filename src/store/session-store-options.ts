@@ -1,0 +1,206 @@
+import type { Client } from "@microsoft/microsoft-graph-client";
+import { asyncScheduler, type SchedulerLike } from "rxjs";
+import { parseWorkbookAddress, type WorkbookAddress } from "../graph/workbook-address";
+import { type BackoffOptions, type ResolvedBackoff, resolveBackoff } from "../retry/backoff";
+
+/** Options of a `SessionStore`. Only `client` and `workbook` are required. */
+export interface SessionStoreOptions {
+  /** The Microsoft Graph client (`@microsoft/microsoft-graph-client` v3) to send requests with. */
+  readonly client: Client;
+
+  /**
+   * The workbook's driveItem address, with names written as they are (not
+   * percent-encoded): `/me/drive/items/{id}`, `/drives/{drive}/items/{id}`,
+   * `/sites/{site}/drive/items/{id}`, `/users/{user}/drive/items/{id}`,
+   * `/groups/{group}/drive/items/{id}`, each `…/root:/{path}:` form, or
+   * `/workbooks/{id}`. Prefer an id form: Graph has refused sessions on
+   * path-addressed items ("Could not obtain a WAC access token").
+   */
+  readonly workbook: string;
+
+  /**
+   * Whether changes made in the session are saved to the file. With `false` the
+   * session is a scratch copy whose changes vanish when it ends. Default `true`.
+   */
+  readonly persistChanges?: boolean;
+
+  /**
+   * How failed `createSession` attempts are retried: count, base delay and cap
+   * (ms), jitter, and the longest `Retry-After` honoured. Defaults: 5 retries,
+   * 1000 ms base, 30 000 ms cap, full jitter, 300 000 ms. A server's
+   * `Retry-After` is always a floor under the computed wait.
+   */
+  readonly retry?: BackoffOptions;
+
+  /** Longest wait for one HTTP answer before the attempt counts as failed, in ms. Default 30 000. */
+  readonly attemptTimeout?: number;
+
+  /**
+   * Longest time `open()` may take, retries and long-running creation included,
+   * in ms; past it the store turns `failed`. Default 180 000.
+   */
+  readonly openTimeout?: number;
+
+  /**
+   * Ask Graph to create the session as a long-running operation
+   * (`Prefer: respond-async`). Graph still answers 201 when the workbook opens
+   * quickly, and answers 202 with an operation to poll when it does not, which
+   * avoids gateway timeouts on large workbooks. Default `true`.
+   */
+  readonly respondAsync?: boolean;
+
+  /**
+   * Polling of a long-running creation: the first wait and the cap, in ms; the
+   * wait doubles from one to the other. Graph suggests about 30 s between polls
+   * and never more than 4 minutes. Defaults 1000 and 30 000; the cap may be at
+   * most 240 000.
+   */
+  readonly poll?: { readonly initialInterval?: number; readonly maxInterval?: number };
+
+  /** Passed to `createSession` as `commitExplicitly` when set; left out otherwise. */
+  readonly commitExplicitly?: boolean;
+
+  /** Passed to `createSession` as `deferCoauthoringMerge` when set; left out otherwise. */
+  readonly deferCoauthoringMerge?: boolean;
+
+  /**
+   * The Graph base URL the client sends to, used to check that a `Location` from
+   * Graph stays on that host before it is followed. Default: the client's own
+   * base URL, or `https://graph.microsoft.com/`.
+   */
+  readonly graphBaseUrl?: string;
+
+  /** The rxjs scheduler every wait and timestamp goes through. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+
+  /** A source of uniform numbers in [0, 1) for jitter. Default `Math.random`. */
+  readonly random?: () => number;
+}
+
+/** Options after defaults and checks. */
+export interface ResolvedStoreOptions {
+  readonly client: Client;
+  readonly address: WorkbookAddress;
+  readonly persistChanges: boolean;
+  readonly retry: ResolvedBackoff;
+  readonly attemptTimeout: number;
+  readonly openTimeout: number;
+  readonly respondAsync: boolean;
+  readonly poll: { readonly initialInterval: number; readonly maxInterval: number };
+  readonly commitExplicitly: boolean | undefined;
+  readonly deferCoauthoringMerge: boolean | undefined;
+  readonly graphBaseUrl: string;
+  readonly scheduler: SchedulerLike;
+  readonly random: () => number;
+}
+
+const DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/";
+const MAX_POLL_INTERVAL = 240_000;
+
+/**
+ * Applies defaults and checks every option, throwing a `TypeError` (wrong type)
+ * or `RangeError` (bad value) that names the option and the value given.
+ */
+export function resolveStoreOptions(options: SessionStoreOptions): ResolvedStoreOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`SessionStore options must be an object, got ${describe(options)}`);
+  }
+  const client = checkClient(options.client);
+  const poll = resolvePoll(options.poll);
+
+  return {
+    client,
+    address: parseWorkbookAddress(options.workbook, "workbook"),
+    persistChanges: optionalBoolean(options.persistChanges, "persistChanges") ?? true,
+    retry: resolveBackoff(options.retry, "retry"),
+    attemptTimeout: duration(options.attemptTimeout, "attemptTimeout", 30_000),
+    openTimeout: duration(options.openTimeout, "openTimeout", 180_000),
+    respondAsync: optionalBoolean(options.respondAsync, "respondAsync") ?? true,
+    poll,
+    commitExplicitly: optionalBoolean(options.commitExplicitly, "commitExplicitly"),
+    deferCoauthoringMerge: optionalBoolean(options.deferCoauthoringMerge, "deferCoauthoringMerge"),
+    graphBaseUrl: resolveBaseUrl(options.graphBaseUrl, client),
+    scheduler: checkScheduler(options.scheduler),
+    random: checkRandom(options.random),
+  };
+}
+
+function checkClient(client: unknown): Client {
+  const api = typeof client === "object" && client !== null && "api" in client && client.api;
+  if (typeof api !== "function") {
+    throw new TypeError(
+      `client must be a Microsoft Graph Client (Client.init or Client.initWithMiddleware), got ${describe(client)}`,
+    );
+  }
+  return client as Client;
+}
+
+function resolvePoll(poll: SessionStoreOptions["poll"]): ResolvedStoreOptions["poll"] {
+  if (poll !== undefined && (typeof poll !== "object" || poll === null)) {
+    throw new TypeError(`poll must be an object, got ${describe(poll)}`);
+  }
+  const initialInterval = duration(poll?.initialInterval, "poll.initialInterval", 1_000);
+  const maxInterval = duration(poll?.maxInterval, "poll.maxInterval", 30_000);
+
+  if (maxInterval > MAX_POLL_INTERVAL) {
+    throw new RangeError(
+      `poll.maxInterval must be at most ${MAX_POLL_INTERVAL} ms, got ${maxInterval}`,
+    );
+  }
+  if (initialInterval > maxInterval) {
+    throw new RangeError(
+      `poll.initialInterval (${initialInterval}) must not exceed poll.maxInterval (${maxInterval})`,
+    );
+  }
+  return { initialInterval, maxInterval };
+}
+
+function duration(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") {
+    throw new TypeError(`${name} must be a number of milliseconds, got ${describe(value)}`);
+  }
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${name} must be a finite number of milliseconds above 0, got ${value}`);
+  }
+  return value;
+}
+
+function optionalBoolean(value: unknown, name: string): boolean | undefined {
+  if (value === undefined || typeof value === "boolean") return value;
+  throw new TypeError(`${name} must be true or false, got ${describe(value)}`);
+}
+
+function resolveBaseUrl(value: unknown, client: Client): string {
+  const fromClient = (client as unknown as { config?: { baseUrl?: unknown } }).config?.baseUrl;
+  const candidate = value ?? (typeof fromClient === "string" ? fromClient : DEFAULT_GRAPH_BASE_URL);
+  if (typeof candidate !== "string") {
+    throw new TypeError(`graphBaseUrl must be a URL string, got ${describe(candidate)}`);
+  }
+  if (!URL.canParse(candidate)) {
+    throw new RangeError(`graphBaseUrl must be an absolute URL, got ${JSON.stringify(candidate)}`);
+  }
+  return candidate;
+}
+
+function checkScheduler(scheduler: unknown): SchedulerLike {
+  if (scheduler === undefined) return asyncScheduler;
+  const ok = typeof scheduler === "object" && scheduler !== null && "schedule" in scheduler;
+  if (!ok) throw new TypeError(`scheduler must be an rxjs scheduler, got ${describe(scheduler)}`);
+  return scheduler as SchedulerLike;
+}
+
+function checkRandom(random: unknown): () => number {
+  if (random === undefined) return Math.random;
+  if (typeof random !== "function") {
+    throw new TypeError(`random must be a function returning [0, 1), got ${describe(random)}`);
+  }
+  return random as () => number;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "string") return JSON.stringify(value.slice(0, 80));
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return typeof value;
+}

@@ -1,0 +1,49 @@
+import type { GraphOperation } from "../errors/workbook-error";
+import { WorkbookError } from "../errors/workbook-error";
+
+/** The store was disposed or closed while the operation waited. */
+export function cancelledError(operation: GraphOperation, why: string): WorkbookError {
+  return new WorkbookError({
+    kind: "aborted",
+    operation,
+    status: null,
+    code: "cancelled",
+    innerCode: null,
+    detail: why,
+  });
+}
+
+/** `open()` ran out of time, retries included. */
+export function openTimedOut(
+  ms: number,
+  attempts: number,
+  last: WorkbookError | null,
+): WorkbookError {
+  const lastWords = last ? ` The last attempt failed: ${last.message}` : "";
+  return new WorkbookError({
+    kind: "transient",
+    operation: "createSession",
+    status: last?.status ?? null,
+    code: "openTimeout",
+    innerCode: null,
+    attempts,
+    detail: `No session was opened within ${ms} ms.${lastWords}`,
+    cause: last ?? undefined,
+  });
+}
+
+/** A non-persistent session was lost, so replaying a call would drop its earlier changes. */
+export function scratchSessionLost(error: WorkbookError): WorkbookError {
+  return new WorkbookError({
+    kind: "session-lost",
+    operation: "request",
+    status: error.status,
+    code: error.code,
+    innerCode: error.innerCode,
+    detail:
+      "The session was created with persistChanges: false and Graph ended it, so the " +
+      "changes made in it are gone. The call was not replayed in a new session; " +
+      "redo the work from the start.",
+    cause: error,
+  });
+}

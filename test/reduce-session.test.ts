@@ -1,0 +1,90 @@
+import {
+  initialSessionState,
+  reduceSession,
+  type SessionState,
+  WorkbookError,
+} from "graph-workbook-session";
+import { describe, expect, expectTypeOf, it } from "vitest";
+
+const error = new WorkbookError({
+  kind: "transient",
+  operation: "createSession",
+  status: 503,
+  code: "serviceUnavailable",
+  innerCode: null,
+});
+const session = { id: "s1", persistChanges: true };
+
+describe("reduceSession", () => {
+  it("walks idle → creating → active and freezes every state", () => {
+    const creating = reduceSession(initialSessionState, { type: "create-requested" });
+    const waiting = reduceSession(creating, {
+      type: "attempt-failed",
+      error,
+      nextAttempt: 2,
+      nextAttemptAt: 1_000,
+    });
+    const active = reduceSession(waiting, { type: "created", session });
+
+    expect(creating).toEqual({
+      status: "creating",
+      attempt: 1,
+      lastError: null,
+      nextAttemptAt: null,
+    });
+    expect(waiting).toMatchObject({
+      status: "creating",
+      attempt: 2,
+      lastError: error,
+      nextAttemptAt: 1_000,
+    });
+    expect(active).toEqual({ status: "active", session });
+    for (const state of [initialSessionState, creating, waiting, active]) {
+      expect(Object.isFrozen(state)).toBe(true);
+    }
+  });
+
+  it("returns the same object when an action changes nothing", () => {
+    const active = reduceSession(reduceSession(initialSessionState, { type: "create-requested" }), {
+      type: "created",
+      session,
+    });
+
+    expect(reduceSession(initialSessionState, { type: "reset" })).toBe(initialSessionState);
+    expect(reduceSession(active, { type: "create-requested" })).toBe(active);
+    expect(reduceSession(active, { type: "created", session: { ...session } })).toBe(active);
+    expect(reduceSession(initialSessionState, { type: "attempt-started", attempt: 3 })).toBe(
+      initialSessionState,
+    );
+  });
+
+  it("sends a lost session back to creating, or to failed when it cannot be recreated", () => {
+    const active = reduceSession(reduceSession(initialSessionState, { type: "create-requested" }), {
+      type: "created",
+      session,
+    });
+
+    expect(reduceSession(active, { type: "session-lost", error, recreate: true })).toEqual({
+      status: "creating",
+      attempt: 1,
+      lastError: error,
+      nextAttemptAt: null,
+    });
+    expect(reduceSession(active, { type: "session-lost", error, recreate: false })).toEqual({
+      status: "failed",
+      error,
+    });
+  });
+
+  it("types emitted states as read-only, and throws on a write at run time", () => {
+    const state = reduceSession(initialSessionState, { type: "create-requested" });
+    expectTypeOf(state).toEqualTypeOf<SessionState>();
+
+    const write = () => {
+      if (state.status !== "creating") return;
+      // @ts-expect-error states are read-only
+      state.attempt = 5;
+    };
+    expect(write).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,134 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  CANARY_TOKEN,
+  driveUntilSettled,
+  type Harness,
+  startHarness,
+  useVirtualTime,
+} from "./support/harness";
+
+let h: Harness;
+
+beforeEach(async () => {
+  h = await startHarness();
+  useVirtualTime();
+});
+
+afterEach(async () => {
+  vi.useRealTimers();
+  await h.close();
+});
+
+describe("long-running createSession (Prefer: respond-async)", () => {
+  it("polls a 202's operation until it succeeds and opens that session (S05)", async () => {
+    h.emulator.configure({ asyncCreate: { mode: "async", runningPolls: 2 } });
+    const store = h.store({ poll: { initialInterval: 1_000, maxInterval: 4_000 } });
+
+    const outcome = await driveUntilSettled(store.open(), 250);
+
+    expect(outcome.error).toBeUndefined();
+    const [create] = h.emulator.requestsTo("createSession");
+    expect(create?.headers.prefer).toBe("respond-async");
+    const polls = h.emulator.requestsTo("operation");
+    expect(polls).toHaveLength(3);
+    expect(polls[1]!.time - polls[0]!.time).toBeGreaterThanOrEqual(2_000);
+    expect(h.emulator.requestsTo("sessionInfo")).toHaveLength(1);
+
+    const [live] = h.emulator.sessions();
+    expect(outcome.value).toEqual({ id: live?.id, persistChanges: true });
+  });
+
+  it("reads operation statuses in either casing Graph documents", async () => {
+    h.emulator.configure({
+      asyncCreate: { mode: "async", runningPolls: 1, notStartedPolls: 1, statusCasing: "pascal" },
+    });
+    const store = h.store();
+
+    const outcome = await driveUntilSettled(store.open(), 500);
+
+    expect(outcome.value?.id).toBe(h.emulator.sessions()[0]?.id);
+  });
+
+  it("ends failed, classified, when the operation fails with status 200 (S06)", async () => {
+    h.emulator.configure({ asyncCreate: { mode: "async", runningPolls: 1, outcome: "failed" } });
+    const store = h.store();
+
+    const outcome = await driveUntilSettled(store.open(), 500);
+
+    expect(outcome.error).toMatchObject({
+      kind: "fatal",
+      status: null,
+      code: "internalServerError",
+      innerCode: "internalServerErrorUncategorized",
+    });
+    expect((outcome.error as { codes: string[] }).codes).toContain("GenericFileOpenError");
+    expect(store.getState().status).toBe("failed");
+    expect(h.emulator.requestsTo("createSession")).toHaveLength(1);
+  });
+
+  it("accepts a plain 201 even when it asked for async (S07)", async () => {
+    const store = h.store({ respondAsync: true });
+
+    const outcome = await driveUntilSettled(store.open(), 500);
+
+    expect(outcome.value?.id).toBe(h.emulator.sessions()[0]?.id);
+    expect(h.emulator.requestsTo("operation")).toHaveLength(0);
+  });
+
+  it("does not ask for async when told not to", async () => {
+    h.emulator.configure({ asyncCreate: { mode: "async" } });
+    await driveUntilSettled(h.store({ respondAsync: false }).open(), 500);
+
+    expect(h.emulator.requestsTo("createSession")[0]?.headers.prefer).toBeUndefined();
+    expect(h.emulator.requestsTo("operation")).toHaveLength(0);
+  });
+
+  it("refuses a Location on another host and never sends it the token", async () => {
+    h.emulator.configure({
+      asyncCreate: {
+        mode: "async",
+        location: `${h.emulator.url}/v1.0/me/drive/items/x/workbook/operations/1`,
+      },
+    });
+    const store = h.store();
+
+    const outcome = await driveUntilSettled(store.open(), 500);
+
+    expect(outcome.error).toMatchObject({ kind: "fatal", code: "foreignLocation" });
+    expect(String(outcome.error)).not.toContain(CANARY_TOKEN);
+    expect(h.emulator.requestsTo("operation")).toHaveLength(0);
+    expect(store.getState().status).toBe("failed");
+  });
+
+  it.each([
+    ["a Location that is not a URL", "http://[not-a-url"],
+    ["an empty Location", " "],
+  ])("ends failed on %s, naming what was malformed", async (_, location) => {
+    h.emulator.configure({ asyncCreate: { mode: "async", location } });
+    const store = h.store();
+
+    const outcome = await driveUntilSettled(store.open(), 500);
+
+    expect(outcome.error).toMatchObject({ kind: "fatal", code: "malformedResponse" });
+    expect((outcome.error as Error).message).toMatch(/location/i);
+    expect(store.getState().status).toBe("failed");
+  });
+
+  it("ends failed when createSession answers without a session id", async () => {
+    h.emulator.fault("createSession", { status: 201, body: '{"persistChanges":true}' });
+    const store = h.store();
+
+    const outcome = await driveUntilSettled(store.open(), 500);
+
+    expect(outcome.error).toMatchObject({ kind: "fatal", code: "malformedResponse" });
+    expect((outcome.error as Error).message).toMatch(/session id/);
+  });
+
+  it("ends failed when createSession answers an empty session id", async () => {
+    h.emulator.fault("createSession", { status: 201, body: '{"id":"","persistChanges":true}' });
+
+    const outcome = await driveUntilSettled(h.store().open(), 500);
+
+    expect(outcome.error).toMatchObject({ code: "malformedResponse" });
+  });
+});

@@ -1,0 +1,124 @@
+import { Client } from "@microsoft/microsoft-graph-client";
+import { type SessionState, SessionStore, type SessionStoreOptions } from "graph-workbook-session";
+import {
+  createEmulatorClient,
+  type EmulatorOptions,
+  startEmulator,
+  type WorkbookEmulator,
+} from "graph-workbook-session/testing";
+import { vi } from "vitest";
+
+/** A token no state, error or log may ever contain. */
+export const CANARY_TOKEN = "canary-token-5e1f9c0b7d";
+
+export const WORKBOOK = "/me/drive/items/01TESTWORKBOOK";
+
+export interface Harness {
+  readonly emulator: WorkbookEmulator;
+  readonly client: Client;
+  /** A store on the emulator with quick, deterministic retries unless overridden. */
+  store(options?: Partial<SessionStoreOptions>): SessionStore;
+  /** Disposes every store made here and closes the emulator. */
+  close(): Promise<void>;
+}
+
+/** An emulator that demands the canary token, and the real Graph client wired to it. */
+export async function startHarness(options: EmulatorOptions = {}): Promise<Harness> {
+  const emulator = await startEmulator({ requireToken: CANARY_TOKEN, ...options });
+  const client = createEmulatorClient(emulator, { token: CANARY_TOKEN });
+  const stores: SessionStore[] = [];
+
+  return {
+    emulator,
+    client,
+    store(overrides = {}) {
+      const store = new SessionStore({
+        client,
+        workbook: WORKBOOK,
+        random: () => 0.5,
+        ...overrides,
+      });
+      stores.push(store);
+      return store;
+    },
+    async close() {
+      await Promise.all(stores.map((store) => store.dispose()));
+      await emulator.close();
+    },
+  };
+}
+
+/**
+ * Fakes timers and the clock, but not `setImmediate`, so real sockets keep
+ * working while every retry wait happens in virtual time.
+ */
+export function useVirtualTime(): void {
+  vi.useFakeTimers({
+    toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"],
+  });
+}
+
+/**
+ * Waits, in real time but only for real I/O, until `condition` holds. Never
+ * advances the clock. Fails after `limitMs` of real time.
+ */
+export async function until(
+  condition: () => boolean,
+  what: string,
+  limitMs = 5_000,
+): Promise<void> {
+  const deadline = performance.now() + limitMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Lets pending I/O and promise callbacks run without moving the clock. */
+export async function settleIo(rounds = 50): Promise<void> {
+  for (let round = 0; round < rounds; round += 1) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Records every state a store emits, starting with the current one. */
+export function recordStates(store: SessionStore): SessionState[] {
+  const states: SessionState[] = [];
+  store.state$.subscribe((state) => states.push(state));
+  return states;
+}
+
+/** The statuses of recorded states, with consecutive repeats kept. */
+export function statuses(states: readonly SessionState[]): string[] {
+  return states.map((state) => state.status);
+}
+
+/** A plain Graph client aimed straight at the emulator, as an app without our helper would build. */
+export function plainClient(emulator: WorkbookEmulator, token = CANARY_TOKEN): Client {
+  return Client.init({
+    authProvider: (done) => done(null, token),
+    baseUrl: `${emulator.url}/`,
+  });
+}
+
+/**
+ * Moves virtual time forward in steps of `stepMs`, letting real I/O finish
+ * between steps, until `promise` settles. Returns how it settled.
+ */
+export async function driveUntilSettled<T>(
+  promise: Promise<T>,
+  stepMs: number,
+  maxSteps = 1_000,
+): Promise<{ value?: T; error?: unknown }> {
+  let outcome: { value?: T; error?: unknown } | undefined;
+  promise.then(
+    (value) => (outcome = { value }),
+    (error: unknown) => (outcome = { error }),
+  );
+  for (let step = 0; step < maxSteps; step += 1) {
+    await settleIo();
+    if (outcome) return outcome;
+    await vi.advanceTimersByTimeAsync(stepMs);
+  }
+  throw new Error(`still pending after ${maxSteps} steps of ${stepMs} ms`);
+}
