@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { corsHeaders, preflightHeaders } from "./corsHeaders";
-import { errorEnvelope, graphErrorDate } from "./errorEnvelope";
-import type { GraphErrorSpec } from "./graphErrorSpec";
-import type { MutableRecordedRequest } from "./recordedRequest";
-import type { ResolvedSettings } from "./resolvedSettings";
+import { corsHeaders, preflightHeaders } from "./cors-headers";
+import { errorEnvelope, graphErrorDate } from "./error-envelope";
+import type { GraphErrorSpec } from "./graph-error-spec";
+import type { MutableRecordedRequest } from "./recorded-request";
+import type { ResolvedSettings } from "./resolved-settings";
 
 /** What an {@link Exchange} needs from the emulator around it. */
 export interface ExchangeEnvironment {

@@ -1,5 +1,5 @@
-import type { RecordedRequest } from "./recordedRequest";
-import type { RouteName } from "./routeName";
+import type { RecordedRequest } from "./recorded-request";
+import type { RouteName } from "./route-name";
 
 /** A Graph error object: a code, a message and optionally a more specific nested error. */
 export interface FaultError {

@@ -1,19 +1,25 @@
-export type { EmulatorClientOptions } from "./createEmulatorClient";
-export { createEmulatorClient } from "./createEmulatorClient";
+/**
+ * Test support for code that uses Microsoft Graph workbook sessions: a local, Graph-compatible
+ * workbook emulator with scripted faults, and a real Graph client wired to it.
+ *
+ * @packageDocumentation
+ */
+export type { EmulatorClientOptions } from "./create-emulator-client";
+export { createEmulatorClient } from "./create-emulator-client";
 export type {
   AsyncCreateBehaviour,
   EmulatorOptions,
   EmulatorSettings,
   SessionErrorResponse,
   SessionLifetime,
-} from "./emulatorOptions";
+} from "./emulator-options";
 export type { Fault, FaultError, FaultTarget } from "./fault";
-export type { RateLimitOptions } from "./rateLimitFault";
-export { rateLimitFault } from "./rateLimitFault";
-export type { RecordedRequest, RequestOutcome } from "./recordedRequest";
-export type { RouteName } from "./routeName";
-export { ROUTE_NAMES } from "./routeName";
-export type { EmulatedSessionInfo } from "./sessionRegistry";
-export { startEmulator } from "./startEmulator";
-export { WorkbookEmulator } from "./workbookEmulator";
-export type { CellValue, WorksheetInfo } from "./workbookView";
+export type { RateLimitOptions } from "./rate-limit-fault";
+export { rateLimitFault } from "./rate-limit-fault";
+export type { RecordedRequest, RequestOutcome } from "./recorded-request";
+export type { RouteName } from "./route-name";
+export { ROUTE_NAMES } from "./route-name";
+export type { EmulatedSessionInfo } from "./session-registry";
+export { startEmulator } from "./start-emulator";
+export { WorkbookEmulator } from "./workbook-emulator";
+export type { CellValue, WorksheetInfo } from "./workbook-view";

@@ -1,0 +1,54 @@
+import {
+  AuthenticationHandler,
+  Client,
+  RetryHandler,
+  RetryHandlerOptions,
+  TelemetryHandler,
+} from "@microsoft/microsoft-graph-client";
+import { EmulatorForwardingHandler } from "./emulator-forwarding-handler";
+import type { WorkbookEmulator } from "./workbook-emulator";
+
+/** Options of {@link createEmulatorClient}. */
+export interface EmulatorClientOptions {
+  /**
+   * Access token the client's authentication middleware sends as `Authorization: Bearer …`,
+   * or a function that supplies it per request. Default `"emulator-token"`.
+   */
+  readonly token?: string | (() => Promise<string>);
+  /**
+   * Graph base URL the client believes it talks to; requests for it go to the emulator, requests
+   * for any other host are refused. Default `"https://graph.microsoft.com/"`.
+   */
+  readonly graphBaseUrl?: string;
+}
+
+/**
+ * Builds a real Microsoft Graph client whose requests reach the emulator. Its middleware chain is
+ * the client's own authentication, retry (with default options, left on on purpose so that code
+ * under test has to switch it off per request) and telemetry handlers, followed by a handler that
+ * forwards to the emulator. Because the client still sees https Graph URLs, it sends the
+ * `Authorization`, `client-request-id` and `SdkVersion` headers it sends to Graph.
+ *
+ * @param target The emulator, or its origin such as `http://127.0.0.1:4000`.
+ */
+export function createEmulatorClient(
+  target: WorkbookEmulator | string,
+  options: EmulatorClientOptions = {},
+): Client {
+  const graphBaseUrl = options.graphBaseUrl ?? "https://graph.microsoft.com/";
+  const origin = (typeof target === "string" ? target : target.url).replace(/\/+$/, "");
+  const token = options.token ?? "emulator-token";
+  const authProvider = {
+    getAccessToken: async () => (typeof token === "string" ? token : token()),
+  };
+  return Client.initWithMiddleware({
+    baseUrl: graphBaseUrl,
+    customHosts: new Set([new URL(graphBaseUrl).hostname]),
+    middleware: [
+      new AuthenticationHandler(authProvider),
+      new RetryHandler(new RetryHandlerOptions()),
+      new TelemetryHandler(),
+      new EmulatorForwardingHandler(origin, graphBaseUrl),
+    ],
+  });
+}

@@ -1,0 +1,56 @@
+import type { Fault, FaultTarget } from "./fault";
+import type { RecordedRequest } from "./recorded-request";
+import type { RouteName } from "./route-name";
+import { isRouteName } from "./route-name";
+
+interface QueuedFault {
+  readonly fault: Fault;
+  remaining: number;
+}
+
+/**
+ * Per-route queues of scripted faults. A request consumes the first fault of its route's queue
+ * that matches it, or else the first matching fault queued under `"*"`.
+ */
+export class FaultScript {
+  private readonly queues = new Map<FaultTarget, QueuedFault[]>();
+
+  /** Appends faults to a route's queue, checking `times` and the route name. */
+  add(target: FaultTarget, faults: readonly Fault[]): void {
+    if (target !== "*" && !isRouteName(target)) {
+      throw new TypeError(`Unknown emulator route "${String(target)}"; use a RouteName or "*".`);
+    }
+    const queue = this.queues.get(target) ?? [];
+    this.queues.set(target, queue);
+    queue.push(...faults.map((fault) => ({ fault, remaining: checkedTimes(fault) })));
+  }
+
+  /** Takes the fault that applies to this request, if any, using up one of its times. */
+  take(route: RouteName | "unknown", request: RecordedRequest): Fault | undefined {
+    const own = route === "unknown" ? undefined : this.takeFrom(route, request);
+    return own ?? this.takeFrom("*", request);
+  }
+
+  /** Drops every queued fault. */
+  clear(): void {
+    this.queues.clear();
+  }
+
+  private takeFrom(target: FaultTarget, request: RecordedRequest): Fault | undefined {
+    const queue = this.queues.get(target) ?? [];
+    const index = queue.findIndex(({ fault }) => fault.match?.(request) ?? true);
+    const queued = queue[index];
+    if (queued === undefined) return undefined;
+
+    queued.remaining -= 1;
+    if (queued.remaining <= 0) queue.splice(index, 1);
+    return queued.fault;
+  }
+}
+
+function checkedTimes(fault: Fault): number {
+  const times = fault.times ?? 1;
+  const valid = times === Number.POSITIVE_INFINITY || (Number.isInteger(times) && times > 0);
+  if (!valid) throw new RangeError(`A fault's times must be a positive integer or Infinity.`);
+  return times;
+}

@@ -1,0 +1,124 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { applyFault } from "./apply-fault";
+import { dispatchRoute } from "./dispatch-route";
+import type { EmulatorState } from "./emulator-state";
+import { Exchange } from "./exchange";
+import type { FaultScript } from "./fault-script";
+import { graphErrorSpec } from "./graph-error-spec";
+import type { ParsedBody } from "./request-body";
+import { parseBody, readBody } from "./request-body";
+import type { RequestLog } from "./request-log";
+import { SESSION_HEADER } from "./session-access";
+import type { WorkbookAddress } from "./workbook-address";
+import { parseWorkbookAddress } from "./workbook-address";
+import type { WorkbookRoute } from "./workbook-route";
+import { matchWorkbookRoute, ROUTE_METHODS } from "./workbook-route";
+
+/** The parts of a running emulator that serve requests. */
+export interface RequestRuntime {
+  readonly state: EmulatorState;
+  readonly faults: FaultScript;
+  readonly log: RequestLog;
+  /** The emulator's own origin, e.g. `http://127.0.0.1:4000`. */
+  readonly localOrigin: () => string;
+}
+
+interface IncomingCall {
+  readonly address: WorkbookAddress | undefined;
+  readonly route: WorkbookRoute | undefined;
+  readonly body: ParsedBody;
+}
+
+/** Records a request, then answers it (or, as a fault says, delays, hangs or drops it). */
+export async function handleRequest(
+  runtime: RequestRuntime,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const text = await readBody(request).catch(() => undefined);
+  if (text === undefined) return;
+
+  const headers = flattenHeaders(request);
+  const call = understand(request, headers, text);
+  const record = runtime.log.add({
+    time: runtime.state.now(),
+    method: request.method ?? "GET",
+    path: request.url ?? "/",
+    route: call.route?.name ?? "unknown",
+    workbook: call.address?.key ?? null,
+    headers,
+    body: call.body.value,
+    sessionId: headers[SESSION_HEADER] ?? null,
+  });
+  const environment = {
+    localOrigin: runtime.localOrigin(),
+    settings: () => runtime.state.settings,
+  };
+  const exchange = new Exchange(request, response, record, environment);
+  await serve(runtime, exchange, call).catch((error: unknown) => answerCrash(exchange, error));
+}
+
+/** Answers 500 when the emulator itself throws, so a test sees the bug instead of a hang. */
+function answerCrash(exchange: Exchange, error: unknown): void {
+  const message = `The emulator failed while answering: ${String(error)}`;
+  exchange.error(graphErrorSpec(500, { message }));
+}
+
+function understand(
+  request: IncomingMessage,
+  headers: Readonly<Record<string, string>>,
+  text: string,
+): IncomingCall {
+  const pathname = (request.url ?? "/").split("?")[0] ?? "/";
+  const address = parseWorkbookAddress(pathname);
+  const method = request.method ?? "GET";
+  const route = address && matchWorkbookRoute(address.rest, method);
+  return { address, route, body: parseBody(text, headers["content-type"]) };
+}
+
+async function serve(runtime: RequestRuntime, exchange: Exchange, call: IncomingCall) {
+  if (exchange.method === "OPTIONS") return exchange.preflight();
+  if (!isAuthorized(runtime.state, exchange)) return answerUnauthorized(exchange);
+
+  const fault = runtime.faults.take(exchange.record.route, exchange.record);
+  if (fault !== undefined && (await applyFault(exchange, fault))) return;
+
+  const { address, route, body } = call;
+  if (address === undefined || route === undefined) return answerUnknown(exchange);
+  if (!ROUTE_METHODS[route.name].includes(exchange.method)) {
+    return exchange.error(graphErrorSpec(405));
+  }
+  if (body.malformed) {
+    return exchange.error(graphErrorSpec(400, { message: "The request body is not valid JSON." }));
+  }
+  dispatchRoute(runtime.state, exchange, { address, body: body.value }, route);
+}
+
+function isAuthorized(state: EmulatorState, exchange: Exchange): boolean {
+  const required = state.settings.requireToken;
+  if (required === undefined) return true;
+
+  const match = /^bearer\s+(.+)$/i.exec(exchange.header("authorization") ?? "");
+  return match?.[1]?.trim() === required;
+}
+
+function answerUnauthorized(exchange: Exchange): void {
+  const hasToken = exchange.header("authorization") !== undefined;
+  const message = hasToken ? "The access token is not valid." : "The access token is missing.";
+  const code = "InvalidAuthenticationToken";
+  const spec = graphErrorSpec(401, { code, innerCode: "unauthorizedUncategorized", message });
+  exchange.error(spec, { "www-authenticate": "Bearer" });
+}
+
+function answerUnknown(exchange: Exchange): void {
+  const message = `The emulator has no route for ${exchange.method} ${exchange.record.path}.`;
+  exchange.error(graphErrorSpec(404, { code: "itemNotFound", message }));
+}
+
+function flattenHeaders(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return headers;
+}

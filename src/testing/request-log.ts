@@ -1,0 +1,31 @@
+import type { MutableRecordedRequest, RecordedRequest } from "./recorded-request";
+import type { RouteName } from "./route-name";
+
+/** The requests the emulator received, in arrival order. */
+export class RequestLog {
+  private entries: MutableRecordedRequest[] = [];
+  private lastSeq = 0;
+
+  /** Stores a request, numbering it; the returned record is updated when it is answered. */
+  add(request: Omit<MutableRecordedRequest, "seq" | "answeredWith">): MutableRecordedRequest {
+    this.lastSeq += 1;
+    const record = { seq: this.lastSeq, ...request, answeredWith: null };
+    this.entries.push(record);
+    return record;
+  }
+
+  /** A copy of every stored request. */
+  all(): readonly RecordedRequest[] {
+    return [...this.entries];
+  }
+
+  /** The stored requests for one route. */
+  to(route: RouteName | "unknown"): readonly RecordedRequest[] {
+    return this.entries.filter((entry) => entry.route === route);
+  }
+
+  /** Forgets the stored requests; numbering carries on. */
+  clear(): void {
+    this.entries = [];
+  }
+}

@@ -1,0 +1,141 @@
+import type { CellRange } from "./a1-range";
+import { parseA1Range } from "./a1-range";
+import type { EmulatorOptions, EmulatorSettings } from "./emulator-options";
+import { EmulatorState } from "./emulator-state";
+import type { Fault, FaultTarget } from "./fault";
+import { FaultScript } from "./fault-script";
+import type { RequestRuntime } from "./handle-request";
+import { handleRequest } from "./handle-request";
+import type { LoopbackServer } from "./loopback-server";
+import { listenOnLoopback } from "./loopback-server";
+import { readRange } from "./range-access";
+import type { RecordedRequest } from "./recorded-request";
+import { RequestLog } from "./request-log";
+import type { RouteName } from "./route-name";
+import type { EmulatedSessionInfo } from "./session-registry";
+import type { CellValue } from "./workbook-view";
+
+/**
+ * A local HTTP server that answers Microsoft Graph workbook requests the way Graph does: sessions
+ * with inactivity expiry, asynchronous session creation, ranges and table rows, Graph error
+ * envelopes, and scripted faults. Start one with {@link startEmulator}.
+ */
+export class WorkbookEmulator {
+  private readonly state: EmulatorState;
+  private readonly faults = new FaultScript();
+  private readonly log = new RequestLog();
+  private server: LoopbackServer | undefined;
+
+  private constructor(settings: EmulatorSettings) {
+    this.state = new EmulatorState(settings);
+  }
+
+  /** Starts an emulator; same as {@link startEmulator}. */
+  static async start(options: EmulatorOptions = {}): Promise<WorkbookEmulator> {
+    const { port = 0, host = "127.0.0.1", ...settings } = options;
+    const emulator = new WorkbookEmulator(settings);
+    const runtime = emulator.runtime();
+    emulator.server = await listenOnLoopback(host, port, (request, response) => {
+      void handleRequest(runtime, request, response);
+    });
+    return emulator;
+  }
+
+  /** Origin the emulator listens on, without a trailing slash, e.g. `http://127.0.0.1:4000`. */
+  get url(): string {
+    return this.listening().url;
+  }
+
+  /** Port the emulator listens on. */
+  get port(): number {
+    return this.listening().port;
+  }
+
+  /** Every request received so far, in arrival order (a snapshot; records update when answered). */
+  get requests(): readonly RecordedRequest[] {
+    return this.log.all();
+  }
+
+  /** The received requests that addressed one route (`"unknown"` for unmatched ones). */
+  requestsTo(route: RouteName | "unknown"): readonly RecordedRequest[] {
+    return this.log.to(route);
+  }
+
+  /** Forgets the recorded requests; sequence numbers carry on. */
+  clearRequests(): void {
+    this.log.clear();
+  }
+
+  /**
+   * Queues faults for a route, or with `"*"` for every request including unmatched ones. Each
+   * request consumes the first queued fault that matches it, looking at its route's queue before
+   * the `"*"` queue. Preflights and requests refused for a missing token never reach the faults.
+   */
+  fault(route: FaultTarget, ...faults: Fault[]): this {
+    this.faults.add(route, faults);
+    return this;
+  }
+
+  /** Drops every queued fault. */
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /**
+   * Changes settings while running. Keys passed replace the current ones; the nested objects
+   * (`asyncCreate`, `sessionLifetime`, `expiredSessionError`) merge key by key; a key passed as
+   * `undefined` goes back to its default.
+   */
+  configure(settings: EmulatorSettings): void {
+    this.state.configure(settings);
+  }
+
+  /** Sessions that are still live by the emulator clock. */
+  sessions(): EmulatedSessionInfo[] {
+    return this.state.sessions.list();
+  }
+
+  /** Ends a session as if it had idled out; returns whether it was live. */
+  expireSession(id: string): boolean {
+    return this.state.sessions.close(id);
+  }
+
+  /** Ends every session as if it had idled out; returns how many were live. */
+  expireAllSessions(): number {
+    return this.state.sessions.clear();
+  }
+
+  /**
+   * Reads cells of a workbook as stored, without any non-persistent session's changes.
+   * `workbook` is a key such as `item:ABC` or `path:folder/Book.xlsx`; `address` is A1 style.
+   */
+  readRange(workbook: string, sheet: string, address: string): CellValue[][] {
+    const data = this.state.workbooks.get(workbook);
+    const info = data.worksheet(sheet);
+    const range: CellRange | undefined = parseA1Range(address);
+    if (info === undefined || range === undefined) {
+      throw new RangeError(`Cannot read ${sheet}!${address}: no such worksheet or bad address.`);
+    }
+    return readRange(data, info.id, range);
+  }
+
+  /** Rows of a table as stored, without any non-persistent session's changes. */
+  readTableRows(workbook: string, table: string): readonly (readonly CellValue[])[] {
+    return this.state.workbooks.get(workbook).tableRows(table);
+  }
+
+  /** Stops the server and destroys open connections, hung ones included; safe to call twice. */
+  async close(): Promise<void> {
+    await this.server?.close();
+  }
+
+  private runtime(): RequestRuntime {
+    const { state, faults, log } = this;
+    return { state, faults, log, localOrigin: () => this.listening().url };
+  }
+
+  private listening(): LoopbackServer {
+    if (this.server === undefined) throw new Error("The emulator is not listening yet.");
+    return this.server;
+  }
+}

@@ -1,0 +1,21 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig, mergeConfig } from "vitest/config";
+import base from "./vitest.config";
+
+const fromRoot = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+/** The same suite, run against the built bundle in dist/ instead of the sources. */
+export default mergeConfig(
+  { ...base, resolve: {} },
+  defineConfig({
+    resolve: {
+      alias: [
+        {
+          find: /^graph-workbook-session\/testing$/,
+          replacement: fromRoot("./dist/testing/index.js"),
+        },
+        { find: /^graph-workbook-session$/, replacement: fromRoot("./dist/index.js") },
+      ],
+    },
+  }),
+);
