@@ -1,23 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import {
-  CANARY_TOKEN,
-  driveUntilSettled,
-  type Harness,
-  startHarness,
-  useVirtualTime,
-} from "./support/harness";
+import { beforeEach, describe, expect, it } from "vitest";
+import { CANARY_TOKEN, driveUntilSettled, useHarness, useVirtualTime } from "./support/harness";
 
-let h: Harness;
+const h = useHarness();
 
-beforeEach(async () => {
-  h = await startHarness();
-  useVirtualTime();
-});
-
-afterEach(async () => {
-  vi.useRealTimers();
-  await h.close();
-});
+beforeEach(useVirtualTime);
 
 describe("long-running createSession (Prefer: respond-async)", () => {
   it("polls a 202's operation until it succeeds and opens that session (S05)", async () => {

@@ -1,23 +1,8 @@
 import type { WorkbookError } from "graph-workbook-session";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  CANARY_TOKEN,
-  type Harness,
-  plainClient,
-  recordStates,
-  startHarness,
-  WORKBOOK,
-} from "./support/harness";
+import { describe, expect, it } from "vitest";
+import { CANARY_TOKEN, plainClient, recordStates, useHarness, WORKBOOK } from "./support/harness";
 
-let h: Harness;
-
-beforeEach(async () => {
-  h = await startHarness();
-});
-
-afterEach(async () => {
-  await h.close();
-});
+const h = useHarness();
 
 describe("authentication and authorization", () => {
   it("sends the caller's token on every call, over loopback too (S08)", async () => {

@@ -5,28 +5,18 @@ import {
   SessionStore,
   type WorkbookError,
 } from "graph-workbook-session";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   driveUntilSettled,
-  type Harness,
   recordStates,
   settleIo,
-  startHarness,
   statuses,
   until,
+  useHarness,
   useVirtualTime,
 } from "./support/harness";
 
-let h: Harness;
-
-beforeEach(async () => {
-  h = await startHarness();
-});
-
-afterEach(async () => {
-  vi.useRealTimers();
-  await h.close();
-});
+const h = useHarness();
 
 const createRequests = () => h.emulator.requestsTo("createSession");
 

@@ -1,28 +1,18 @@
 import { ResponseType, RetryHandlerOptions } from "@microsoft/microsoft-graph-client";
 import { retryWithBackoff, type WorkbookError } from "graph-workbook-session";
 import { defer, lastValueFrom } from "rxjs";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   driveUntilSettled,
-  type Harness,
   recordStates,
-  startHarness,
   statuses,
   until,
+  useHarness,
   useVirtualTime,
   WORKBOOK,
 } from "./support/harness";
 
-let h: Harness;
-
-beforeEach(async () => {
-  h = await startHarness();
-});
-
-afterEach(async () => {
-  vi.useRealTimers();
-  await h.close();
-});
+const h = useHarness();
 
 const listSheets = (session: { api(path: string): { get(): Promise<unknown> } }) =>
   session.api("/worksheets").get();

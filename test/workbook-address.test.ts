@@ -1,6 +1,6 @@
 import { parseWorkbookAddress, SessionStore } from "graph-workbook-session";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "./support/harness";
+import { describe, expect, it } from "vitest";
+import { useHarness } from "./support/harness";
 
 describe("parseWorkbookAddress", () => {
   it.each([
@@ -54,15 +54,7 @@ describe("parseWorkbookAddress", () => {
 });
 
 describe("every address form against the emulator (S19)", () => {
-  let h: Harness;
-
-  beforeEach(async () => {
-    h = await startHarness();
-  });
-
-  afterEach(async () => {
-    await h.close();
-  });
+  const h = useHarness();
 
   it.each([
     "/me/drive/items/01ITEM",

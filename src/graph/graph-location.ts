@@ -1,5 +1,5 @@
-import type { GraphOperation } from "../errors/workbook-error";
-import { WorkbookError } from "../errors/workbook-error";
+import { type GraphOperation, WorkbookError } from "../errors/workbook-error";
+import { malformedResponse } from "./malformed-response";
 
 /** A URL Graph handed back, made relative to the client's base URL. */
 export interface GraphPath {
@@ -21,7 +21,10 @@ export function resolveGraphLocation(
   operation: GraphOperation,
 ): GraphPath {
   if (typeof location !== "string" || location.trim() === "") {
-    throw malformed(operation, "its location is missing or not a string");
+    throw malformedResponse(
+      operation,
+      "Graph's answer could not be followed: its location is missing or not a string.",
+    );
   }
 
   const base = new URL(graphBaseUrl);
@@ -33,7 +36,10 @@ export function resolveGraphLocation(
   const relative = stripBasePath(url.pathname, base.pathname);
   const [, version, ...rest] = relative.split("/");
   if (!version || rest.length === 0) {
-    throw malformed(operation, "its location has no API version and path");
+    throw malformedResponse(
+      operation,
+      "Graph's answer could not be followed: its location has no API version and path.",
+    );
   }
   return { version, path: `/${rest.join("/")}${url.search}` };
 }
@@ -42,24 +48,16 @@ function parseUrl(location: string, base: URL, operation: GraphOperation): URL {
   try {
     return new URL(location, base);
   } catch {
-    throw malformed(operation, "its location is not a URL");
+    throw malformedResponse(
+      operation,
+      "Graph's answer could not be followed: its location is not a URL.",
+    );
   }
 }
 
 function stripBasePath(pathname: string, basePath: string): string {
   const prefix = basePath.replace(/\/+$/, "");
   return prefix && pathname.startsWith(`${prefix}/`) ? pathname.slice(prefix.length) : pathname;
-}
-
-function malformed(operation: GraphOperation, what: string): WorkbookError {
-  return new WorkbookError({
-    kind: "fatal",
-    operation,
-    status: null,
-    code: "malformedResponse",
-    innerCode: null,
-    detail: `Graph's answer could not be followed because ${what}.`,
-  });
 }
 
 function foreignHost(operation: GraphOperation, host: string, graphHost: string): WorkbookError {

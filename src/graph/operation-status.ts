@@ -1,4 +1,5 @@
-import { isRecord, malformedBody } from "./session-body";
+import { malformedResponse } from "./malformed-response";
+import { isRecord } from "./session-body";
 
 /** Where a long-running operation stands, whatever casing Graph used. */
 export type OperationProgress = "pending" | "succeeded" | "failed";
@@ -19,12 +20,18 @@ const progressByStatus: Readonly<Record<string, OperationProgress>> = {
 export function readOperationProgress(body: unknown): OperationProgress {
   const status = isRecord(body) && Object.hasOwn(body, "status") ? body.status : undefined;
   if (typeof status !== "string") {
-    throw malformedBody("pollOperation", "describes an operation without a status");
+    throw malformedResponse(
+      "pollOperation",
+      "Graph's answer describes an operation without a status.",
+    );
   }
 
   const progress = progressByStatus[status.toLowerCase()];
   if (!progress || !Object.hasOwn(progressByStatus, status.toLowerCase())) {
-    throw malformedBody("pollOperation", `has an unknown operation status ${quote(status)}`);
+    throw malformedResponse(
+      "pollOperation",
+      `Graph's answer has an unknown operation status ${quote(status)}.`,
+    );
   }
   return progress;
 }

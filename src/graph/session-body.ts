@@ -1,6 +1,6 @@
 import type { GraphOperation } from "../errors/workbook-error";
-import { WorkbookError } from "../errors/workbook-error";
 import type { WorkbookSession } from "../state/session-state";
+import { malformedResponse } from "./malformed-response";
 
 const MAX_SESSION_ID_LENGTH = 8192;
 const HEADER_SAFE = /^[\u0021-\u007e]+$/;
@@ -17,10 +17,13 @@ export function readSessionBody(
 ): WorkbookSession {
   const id = isRecord(body) && Object.hasOwn(body, "id") ? body.id : undefined;
   if (typeof id !== "string" || id === "") {
-    throw malformedBody(operation, "has no session id");
+    throw malformedResponse(operation, "Graph's answer has no session id.");
   }
   if (id.length > MAX_SESSION_ID_LENGTH || !HEADER_SAFE.test(id)) {
-    throw malformedBody(operation, "has a session id that cannot be sent as a header");
+    throw malformedResponse(
+      operation,
+      "Graph's answer has a session id that cannot be sent as a header.",
+    );
   }
 
   const persist = isRecord(body) && Object.hasOwn(body, "persistChanges") && body.persistChanges;
@@ -36,21 +39,10 @@ export async function readJsonBody(
   try {
     return JSON.parse(text);
   } catch {
-    throw malformedBody(operation, "is not JSON");
+    throw malformedResponse(operation, "Graph's answer is not JSON.");
   }
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-export function malformedBody(operation: GraphOperation, what: string): WorkbookError {
-  return new WorkbookError({
-    kind: "fatal",
-    operation,
-    status: null,
-    code: "malformedResponse",
-    innerCode: null,
-    detail: `Graph's answer ${what}.`,
-  });
 }

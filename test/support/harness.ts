@@ -6,7 +6,7 @@ import {
   startEmulator,
   type WorkbookEmulator,
 } from "graph-workbook-session/testing";
-import { vi } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
 
 /** A token no state, error or log may ever contain. */
 export const CANARY_TOKEN = "canary-token-5e1f9c0b7d";
@@ -45,6 +45,39 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
       await Promise.all(stores.map((store) => store.dispose()));
       await emulator.close();
     },
+  };
+}
+
+/**
+ * A harness started before each test of the file and closed after it (with
+ * real timers restored), reachable through the returned object.
+ */
+export function useHarness(options: EmulatorOptions = {}): Harness {
+  let current: Harness | undefined;
+
+  beforeEach(async () => {
+    current = await startHarness(options);
+  });
+
+  afterEach(async () => {
+    vi.useRealTimers();
+    await current?.close();
+    current = undefined;
+  });
+
+  const get = (): Harness => {
+    if (!current) throw new Error("the harness exists only while a test runs");
+    return current;
+  };
+  return {
+    get emulator() {
+      return get().emulator;
+    },
+    get client() {
+      return get().client;
+    },
+    store: (overrides) => get().store(overrides),
+    close: () => get().close(),
   };
 }
 
