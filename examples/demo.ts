@@ -19,6 +19,8 @@ interface Target {
   readonly client: Client;
   readonly workbook: string;
   readonly label: string;
+  /** What the server saw, one line per request, where it can tell. */
+  traffic(): string[];
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
     await store.close();
   } finally {
     await store.dispose();
+    printTraffic(target.traffic());
     await target.stop();
   }
 }
@@ -59,7 +62,13 @@ async function chooseTarget(): Promise<Target> {
 
 function microsoftGraph(token: string, workbook: string): Target {
   const client = Client.init({ authProvider: (done) => done(null, token) });
-  return { client, workbook, label: "Microsoft Graph", stop: async () => undefined };
+  return {
+    client,
+    workbook,
+    label: "Microsoft Graph",
+    traffic: () => [],
+    stop: async () => undefined,
+  };
 }
 
 async function emulator(): Promise<Target> {
@@ -69,9 +78,20 @@ async function emulator(): Promise<Target> {
   return {
     client: createEmulatorClient(server),
     workbook: "/me/drive/items/01DEMO/workbook",
-    label: `the embedded emulator at ${server.url} (scripted: 503, then 429 with Retry-After: 1)`,
+    label: `the embedded emulator at ${server.url} (scripted: 503, 429 with Retry-After: 1, then a long-running create)`,
+    traffic: () =>
+      server.requests.map(
+        (request) =>
+          `${request.method.padEnd(5)} ${request.route.padEnd(14)} ${request.answeredWith}`,
+      ),
     stop: () => server.close(),
   };
+}
+
+function printTraffic(lines: string[]): void {
+  if (lines.length === 0) return;
+  console.log("\nRequests the emulator answered:");
+  for (const line of lines) console.log(`  ${line}`);
 }
 
 function describeState(state: SessionState, started: number): string {
