@@ -9,7 +9,7 @@ import {
 import { TimeoutError } from "rxjs";
 import { describe, expect, it } from "vitest";
 // Not exported from the package entry point yet.
-import { REQUIRED_INNER_CODES } from "../src/errors";
+import { REQUIRED_INNER_CODES } from "../src/errors/error-codes";
 
 const sessionless: ClassifyContext = { operation: "request", sessionful: false };
 const sessionful: ClassifyContext = { operation: "request", sessionful: true };

@@ -7,7 +7,7 @@ import {
   retryWithBackoff,
   WorkbookError,
 } from "graph-workbook-session";
-import { defer, type Observable, of, throwError } from "rxjs";
+import { asyncScheduler, defer, type Observable, of, type SchedulerLike, throwError } from "rxjs";
 import { TestScheduler } from "rxjs/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
@@ -294,6 +294,50 @@ describe("retryWithBackoff with fake timers", () => {
       classify: () => "not an error" as unknown as WorkbookError,
     });
     expect((odd.result.error as WorkbookError).kind).toBe("fatal");
+  });
+
+  it("keeps the larger count, and the same instance, when the error already counts more", () => {
+    const spent = failure("fatal").withAttempts(3);
+    const { result } = run(flaky(spent).observable);
+
+    expect(result.error).toBe(spent);
+    expect((result.error as WorkbookError).attempts).toBe(3);
+  });
+
+  it("reports its own count once it exceeds the count the error carried", async () => {
+    const inner = failure("transient").withAttempts(2);
+    const events: RetryEvent[] = [];
+    const source = flaky(inner, inner, inner);
+    const { result } = run(source.observable, {
+      retries: 2,
+      jitter: "none",
+      baseDelay: 10,
+      onRetry: (event) => events.push(event),
+    });
+
+    await vi.advanceTimersByTimeAsync(30);
+    expect(events.map((event) => event.error.attempts)).toEqual([2, 2]);
+    expect(events[0]?.error).toBe(inner);
+    expect((result.error as WorkbookError).attempts).toBe(3);
+  });
+
+  it("measures a Retry-After date from the scheduler's clock by default", () => {
+    const graphError = new GraphError(429, "slow down");
+    graphError.code = "tooManyRequests";
+    graphError.body = JSON.stringify({ code: "tooManyRequests" });
+    graphError.headers = new Headers({ "retry-after": "Thu, 01 Jan 1970 00:00:10 GMT" });
+    const scheduler = { now: () => 4000, schedule: asyncScheduler.schedule.bind(asyncScheduler) };
+    const events: RetryEvent[] = [];
+    const { subscription } = run(flaky(graphError).observable, {
+      scheduler: scheduler as unknown as SchedulerLike,
+      random: () => 0,
+      onRetry: (event) => events.push(event),
+    });
+    subscription.unsubscribe();
+
+    // Date.now() is 1_000_000 here, which would make the date long past and the wait 0.
+    expect(events[0]?.error.retryAfterMs).toBe(6000);
+    expect(events[0]).toMatchObject({ delay: 6000, nextAttemptAt: 10_000 });
   });
 
   it("makes no retry when retries is 0", () => {

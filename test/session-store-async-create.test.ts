@@ -6,7 +6,7 @@ const h = useHarness();
 beforeEach(useVirtualTime);
 
 describe("long-running createSession (Prefer: respond-async)", () => {
-  it("polls a 202's operation until it succeeds and opens that session (S05)", async () => {
+  it("polls a 202's operation until it succeeds and opens that session", async () => {
     h.emulator.configure({ asyncCreate: { mode: "async", runningPolls: 2 } });
     const store = h.store({ poll: { initialInterval: 1_000, maxInterval: 4_000 } });
 
@@ -35,7 +35,7 @@ describe("long-running createSession (Prefer: respond-async)", () => {
     expect(outcome.value?.id).toBe(h.emulator.sessions()[0]?.id);
   });
 
-  it("ends failed, classified, when the operation fails with status 200 (S06)", async () => {
+  it("ends failed, classified, when the operation fails with status 200", async () => {
     h.emulator.configure({ asyncCreate: { mode: "async", runningPolls: 1, outcome: "failed" } });
     const store = h.store();
 
@@ -52,7 +52,7 @@ describe("long-running createSession (Prefer: respond-async)", () => {
     expect(h.emulator.requestsTo("createSession")).toHaveLength(1);
   });
 
-  it("accepts a plain 201 even when it asked for async (S07)", async () => {
+  it("accepts a plain 201 even when it asked for async", async () => {
     const store = h.store({ respondAsync: true });
 
     const outcome = await driveUntilSettled(store.open(), 500);

@@ -5,7 +5,7 @@ import { CANARY_TOKEN, plainClient, recordStates, useHarness, WORKBOOK } from ".
 const h = useHarness();
 
 describe("authentication and authorization", () => {
-  it("sends the caller's token on every call, over loopback too (S08)", async () => {
+  it("sends the caller's token on every call, over loopback too", async () => {
     const store = h.store();
 
     await store.open();
@@ -20,7 +20,7 @@ describe("authentication and authorization", () => {
     }
   });
 
-  it("fails with a non-retryable auth error when the token is missing (S08)", async () => {
+  it("fails with a non-retryable auth error when the token is missing", async () => {
     const store = h.store({ client: plainClient(h.emulator) });
 
     await expect(store.open()).rejects.toMatchObject({
@@ -31,7 +31,7 @@ describe("authentication and authorization", () => {
     expect(h.emulator.requestsTo("createSession")).toHaveLength(1);
   });
 
-  it("does not retry a 403 on a path-addressed item and says to use the item id (S13)", async () => {
+  it("does not retry a 403 on a path-addressed item and says to use the item id", async () => {
     h.emulator.fault("createSession", {
       status: 403,
       code: "AccessDenied",
@@ -54,7 +54,7 @@ describe("authentication and authorization", () => {
     expect(byPathRequests).toHaveLength(1);
   });
 
-  it("drops the session on a 401/403 unauthorizedUncategorized workbook call (S14)", async () => {
+  it("drops the session on a 401/403 unauthorizedUncategorized workbook call", async () => {
     const store = h.store();
     const states = recordStates(store);
     await store.open();

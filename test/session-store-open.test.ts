@@ -93,7 +93,7 @@ describe("opening a session", () => {
 });
 
 describe("retrying createSession in virtual time", () => {
-  it("waits out a Retry-After of 5 s before sending again, then becomes active (S01)", async () => {
+  it("waits out a Retry-After of 5 s before sending again, then becomes active", async () => {
     useVirtualTime();
     h.emulator.fault("createSession", { status: 429, retryAfter: 5 });
     const store = h.store();
@@ -120,7 +120,7 @@ describe("retrying createSession in virtual time", () => {
     expect(second!.time - first!.time).toBeGreaterThanOrEqual(5_000);
   });
 
-  it("gives up after its retry budget with a throttling error, never waiting past its cap (S03)", async () => {
+  it("gives up after its retry budget with a throttling error, never waiting past its cap", async () => {
     useVirtualTime();
     h.emulator.fault("createSession", { status: 429, times: Number.POSITIVE_INFINITY });
     const store = h.store({
@@ -144,7 +144,7 @@ describe("retrying createSession in virtual time", () => {
     expect(store.getState()).toMatchObject({ status: "failed", error });
   });
 
-  it("fails a hung attempt at its deadline and the whole open at the overall deadline (S04)", async () => {
+  it("fails a hung attempt at its deadline and the whole open at the overall deadline", async () => {
     useVirtualTime();
     h.emulator.fault("createSession", { hang: true, times: Number.POSITIVE_INFINITY });
     const store = h.store({ attemptTimeout: 10_000, openTimeout: 25_000 });
@@ -159,7 +159,7 @@ describe("retrying createSession in virtual time", () => {
     expect(attempts[1]!.time - attempts[0]!.time).toBeGreaterThanOrEqual(10_000);
   });
 
-  it("cancels a hung attempt and its timers at once when disposed mid-wait (S04)", async () => {
+  it("cancels a hung attempt and its timers at once when disposed mid-wait", async () => {
     useVirtualTime();
     h.emulator.fault("createSession", { hang: true, times: Number.POSITIVE_INFINITY });
     const store = h.store({ attemptTimeout: 10_000 });
@@ -174,7 +174,7 @@ describe("retrying createSession in virtual time", () => {
     expect(store.getState().status).toBe("idle");
   });
 
-  it("keeps to one retry policy: the Graph client's own retries stay off (S21)", async () => {
+  it("keeps to one retry policy: the Graph client's own retries stay off", async () => {
     useVirtualTime();
     h.emulator.fault("createSession", { status: 503, times: Number.POSITIVE_INFINITY });
     const store = h.store({ retry: { retries: 2 } });

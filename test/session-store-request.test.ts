@@ -18,7 +18,7 @@ const listSheets = (session: { api(path: string): { get(): Promise<unknown> } })
   session.api("/worksheets").get();
 
 describe("workbook calls in the session", () => {
-  it("sends the documented session header form on every call (S18)", async () => {
+  it("sends the documented session header form on every call", async () => {
     const store = h.store();
     const session = await store.open();
 
@@ -29,7 +29,7 @@ describe("workbook calls in the session", () => {
     expect(Object.keys(call?.headers ?? {})).toContain("workbook-session-id");
   });
 
-  it("retries a 503 three times with jittered backoff and succeeds on the fourth try (S02)", async () => {
+  it("retries a 503 three times with jittered backoff and succeeds on the fourth try", async () => {
     useVirtualTime();
     h.emulator.fault("worksheets", {
       status: 503,
@@ -55,7 +55,7 @@ describe("workbook calls in the session", () => {
     expect(h.emulator.requestsTo("createSession")).toHaveLength(1);
   });
 
-  it("retries a sessionless 503 with the exported operator, in a pipeline of the app's own (S02)", async () => {
+  it("retries a sessionless 503 with the exported operator, in a pipeline of the app's own", async () => {
     useVirtualTime();
     h.emulator.fault("worksheets", { status: 503, innerCode: null, times: 3 });
     const call$ = defer(() =>
@@ -71,7 +71,7 @@ describe("workbook calls in the session", () => {
     expect(h.emulator.requestsTo("worksheets")).toHaveLength(4);
   });
 
-  it("exposes status, top-level and second-level codes of a 400 (S17)", async () => {
+  it("exposes status, top-level and second-level codes of a 400", async () => {
     const store = h.store();
     h.emulator.fault("range", {
       status: 400,
@@ -94,7 +94,7 @@ describe("workbook calls in the session", () => {
   });
 
   it.each([502, 503])(
-    "recreates the session on a sessionful %i with no known second-level code (S20)",
+    "recreates the session on a sessionful %i with no known second-level code",
     async (status) => {
       const store = h.store();
       const states = recordStates(store);
@@ -112,7 +112,7 @@ describe("workbook calls in the session", () => {
     },
   );
 
-  it("recreates an expired persistent session and replays the call once (S12)", async () => {
+  it("recreates an expired persistent session and replays the call once", async () => {
     const store = h.store();
     const first = await store.open();
     h.emulator.expireSession(first.id);

@@ -53,7 +53,7 @@ describe("parseWorkbookAddress", () => {
   });
 });
 
-describe("every address form against the emulator (S19)", () => {
+describe("every address form against the emulator", () => {
   const h = useHarness();
 
   it.each([

@@ -1,6 +1,5 @@
 import { parseRetryAfter } from "../retry/retry-after";
 import {
-  isRequiredInnerCode,
   kindForOptionalCode,
   kindForRequiredCode,
   kindForStatus,
@@ -13,6 +12,7 @@ import {
   readErrorChain,
   readOperationError,
 } from "./graph-error-body";
+import { type BodyText, readBodyText } from "./read-body-text";
 import { cleanCode, cleanText, quote } from "./safe-text";
 import {
   type GraphOperation,
@@ -110,21 +110,30 @@ export function classifyError(error: unknown, context: ClassifyContext): Workboo
 }
 
 /**
+ * The most of an error response's body that {@link errorFromResponse} reads, in bytes
+ * (64 KiB). Graph's error bodies are well under 1 KiB; anything longer is not one.
+ */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/**
  * Reads a non-2xx `Response` (from a call made in raw mode) into a {@link WorkbookError}.
  * The body is parsed as JSON whatever its content type; when it is not a Graph error (an HTML
  * page, an empty or cut-off body), the status decides and the message says what arrived.
+ * At most {@link MAX_ERROR_BODY_BYTES} of the body are read; a longer body is cancelled there
+ * and classified by status.
  */
 export async function errorFromResponse(
   response: Response,
   context: ClassifyContext,
 ): Promise<WorkbookError> {
-  const text = await readText(response);
-  const chain = text === null ? null : readErrorChain(text);
+  const body = await readErrorBody(response);
+  const chain = body === null || body.truncated ? null : readErrorChain(body.text);
   const contentType = cleanText(response.headers.get("content-type") ?? "", 100);
 
   let note: string | null = null;
-  if (text === null) note = "The response body could not be read.";
-  else if (chain === null) note = notGraphFormat(describeBody(text), contentType);
+  if (body === null) note = "The response body could not be read.";
+  else if (body.truncated) note = tooLong(contentType);
+  else if (chain === null) note = notGraphFormat(describeBody(body.text), contentType);
 
   return fromEvidence(
     {
@@ -185,10 +194,10 @@ function decideKind(
   const required = kindForRequiredCode(innerCode, sessionful);
   if (required !== null) return required;
 
-  // Inside a session, Graph asks for the session to be recreated on a 502 or 503 unless a
-  // required second-level code says otherwise, whatever the top-level code.
+  // Inside a session, Graph asks for the session to be recreated on a 502 or 503 whatever the
+  // top-level code; only a required second-level code, which decided above, overrides that.
   const badGateway = status === 502 || status === 503;
-  if (sessionful && badGateway && !isRequiredInnerCode(innerCode)) return "recreate-session";
+  if (sessionful && badGateway) return "recreate-session";
 
   return kindForOptionalCode(innerCode) ?? kindForTopLevelCode(code) ?? kindForStatus(status);
 }
@@ -288,9 +297,10 @@ function headerOf(headers: unknown, name: string): string | null {
   }
 }
 
-async function readText(response: Response): Promise<string | null> {
+/** Reads the start of an error body; null when it cannot be read (already used, failed). */
+async function readErrorBody(response: Response): Promise<BodyText | null> {
   try {
-    return await response.text();
+    return await readBodyText(response, MAX_ERROR_BODY_BYTES);
   } catch {
     return null;
   }
@@ -299,6 +309,15 @@ async function readText(response: Response): Promise<string | null> {
 function notGraphFormat(what: string, contentType = ""): string {
   const type = contentType === "" ? "" : `, content type ${contentType}`;
   return `The response body was not in Graph's error format (${what}${type}).`;
+}
+
+function tooLong(contentType: string): string {
+  const type = contentType === "" ? "" : ` (content type ${contentType})`;
+  const limit = MAX_ERROR_BODY_BYTES / 1024;
+  return (
+    `The response body${type} was cut after ${limit} KiB without being read further; ` +
+    "no Graph error is that long, so the status decided."
+  );
 }
 
 function serverSaid(chain: ErrorChain | null): string | null {

@@ -72,11 +72,6 @@ const TOP_LEVEL_CODES: ReadonlyMap<string, ErrorKind> = new Map<string, ErrorKin
   ["notimplemented", "fatal"],
 ]);
 
-/** Whether `code` is one of the second-level codes Graph requires clients to handle. */
-export function isRequiredInnerCode(code: string | null): boolean {
-  return code !== null && REQUIRED_INNER_CODES.has(code.toLowerCase());
-}
-
 /**
  * The kind a required second-level code means, or null when `code` is not one. On a call
  * inside a session, `internalServerErrorUncategorized` means the session is lost too.

@@ -131,6 +131,18 @@ function fatalAdvice(fields: MessageFields): string {
       "remove them before trying again."
     );
   }
+  if (has("foreignlocation")) {
+    return (
+      "If Graph is reached through another host (a proxy, a national cloud, an " +
+      "emulator), set the store's graphBaseUrl to it."
+    );
+  }
+  if (has("malformedresponse")) {
+    return (
+      "The answer did not come from Graph as documented; check any proxy in between " +
+      "and the client's base URL."
+    );
+  }
   if (has("itemnotfound", "notfound", "notfounduncategorized") || fields.status === 404) {
     return "Check that the workbook's drive item id or path is right and that the file exists.";
   }

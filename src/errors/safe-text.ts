@@ -41,7 +41,11 @@ export function cleanCode(value: unknown): string | null {
   return plausible ? code : null;
 }
 
-/** Puts server text in quotes for a message, cleaned and capped. */
+/**
+ * Puts untrusted text in double quotes for an error message, e.g. `"Try again later."`: the
+ * text is cleaned as by {@link cleanText} and capped at {@link MAX_QUOTED_LENGTH} characters.
+ * The one quoting helper of the library; messages quote server and user text only through it.
+ */
 export function quote(text: string): string {
   return `"${cleanText(text, MAX_QUOTED_LENGTH)}"`;
 }

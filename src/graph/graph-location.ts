@@ -1,4 +1,5 @@
 import { type GraphOperation, WorkbookError } from "../errors/workbook-error";
+import { isPlainClientPath } from "./client-path";
 import { malformedResponse } from "./malformed-response";
 
 /** A URL Graph handed back, made relative to the client's base URL. */
@@ -41,7 +42,14 @@ export function resolveGraphLocation(
       "Graph's answer could not be followed: its location has no API version and path.",
     );
   }
-  return { version, path: `/${rest.join("/")}${url.search}` };
+  const path = `/${rest.join("/")}${url.search}`;
+  if (!isPlainClientPath(path)) {
+    throw malformedResponse(
+      operation,
+      "Graph's answer could not be followed: its location has a URL inside its path or query.",
+    );
+  }
+  return { version, path };
 }
 
 function parseUrl(location: string, base: URL, operation: GraphOperation): URL {

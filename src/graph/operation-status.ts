@@ -1,16 +1,17 @@
+import { quote } from "../errors/safe-text";
 import { malformedResponse } from "./malformed-response";
-import { isRecord } from "./session-body";
+import { ownProperty } from "./session-body";
 
 /** Where a long-running operation stands, whatever casing Graph used. */
 export type OperationProgress = "pending" | "succeeded" | "failed";
 
-const progressByStatus: Readonly<Record<string, OperationProgress>> = {
-  notstarted: "pending",
-  running: "pending",
-  succeeded: "succeeded",
-  completed: "succeeded",
-  failed: "failed",
-};
+const progressByStatus: ReadonlyMap<string, OperationProgress> = new Map([
+  ["notstarted", "pending"],
+  ["running", "pending"],
+  ["succeeded", "succeeded"],
+  ["completed", "succeeded"],
+  ["failed", "failed"],
+]);
 
 /**
  * Reads `status` from a workbook operation. Graph's pages disagree on the values
@@ -18,7 +19,7 @@ const progressByStatus: Readonly<Record<string, OperationProgress>> = {
  * `Completed`/`Failed`), so they are compared without case and both sets count.
  */
 export function readOperationProgress(body: unknown): OperationProgress {
-  const status = isRecord(body) && Object.hasOwn(body, "status") ? body.status : undefined;
+  const status = ownProperty(body, "status");
   if (typeof status !== "string") {
     throw malformedResponse(
       "pollOperation",
@@ -26,16 +27,12 @@ export function readOperationProgress(body: unknown): OperationProgress {
     );
   }
 
-  const progress = progressByStatus[status.toLowerCase()];
-  if (!progress || !Object.hasOwn(progressByStatus, status.toLowerCase())) {
+  const progress = progressByStatus.get(status.toLowerCase());
+  if (!progress) {
     throw malformedResponse(
       "pollOperation",
       `Graph's answer has an unknown operation status ${quote(status)}.`,
     );
   }
   return progress;
-}
-
-function quote(value: string): string {
-  return JSON.stringify(value.slice(0, 40));
 }

@@ -6,22 +6,32 @@ import {
 } from "@microsoft/microsoft-graph-client";
 import {
   defer,
+  map,
   type Observable,
+  of,
   type SchedulerLike,
   switchMap,
   throwError,
   timeout,
   timer,
 } from "rxjs";
-import { classifyError, errorFromFailedOperation, errorFromResponse } from "../errors/classify";
-import { type GraphOperation, WorkbookError } from "../errors/workbook-error";
+import {
+  type ClassifyContext,
+  classifyError,
+  errorFromFailedOperation,
+  errorFromResponse,
+} from "../errors/classify";
+import type { GraphOperation } from "../errors/workbook-error";
+import { describeValue } from "../options/read-option";
 import type { ResolvedBackoff } from "../retry/backoff";
 import { retryWithBackoff } from "../retry/retry-with-backoff";
 import type { WorkbookSession } from "../state/session-state";
+import { attemptTimedOut } from "./attempt-timed-out";
+import { isPlainClientPath } from "./client-path";
 import { fromAbortable } from "./from-abortable";
 import { type GraphPath, resolveGraphLocation } from "./graph-location";
 import { readOperationProgress } from "./operation-status";
-import { isRecord, readJsonBody, readSessionBody } from "./session-body";
+import { discardBody, ownProperty, readJsonBody, readSessionBody } from "./session-body";
 import type { WorkbookAddress } from "./workbook-address";
 
 /** How long-running session creation is polled. */
@@ -37,7 +47,7 @@ export interface SessionApiConfig {
   readonly client: Client;
   readonly address: WorkbookAddress;
   readonly graphBaseUrl: string;
-  /** Longest wait for one HTTP answer, in ms. */
+  /** Longest wait for one HTTP exchange, body included, in ms. */
   readonly attemptTimeout: number;
   readonly poll: PollPolicy;
   readonly retry: ResolvedBackoff;
@@ -56,10 +66,14 @@ export interface CreateSessionRequest {
 /** The session header Graph documents. */
 export const SESSION_HEADER = "workbook-session-id";
 
+/** A createSession answer: the session, or the operation to poll for it. */
+type CreateOutcome = { readonly session: WorkbookSession } | { readonly location: string | null };
+
 /**
  * The Graph calls that open, keep and close one workbook's session. Each method
  * returns a cold observable that makes one attempt when subscribed (retrying only
  * the polls of a long-running create) and aborts its request when unsubscribed.
+ * Bodies are read inside the attempt, so the attempt timeout bounds them too.
  * The Graph client's own retry middleware is switched off on every request: the
  * store's policy is the only one that decides when to send again.
  */
@@ -77,24 +91,32 @@ export class SessionApi {
       if (request.respondAsync) call.header("Prefer", "respond-async");
       return call.post(createSessionBody(request));
     };
+    const read = async (response: Response): Promise<CreateOutcome> => {
+      if (response.status !== 202) {
+        const body = await readJsonBody(response, "createSession");
+        return { session: readSessionBody(body, "createSession", request.persistChanges) };
+      }
+      await discardBody(response);
+      return { location: response.headers.get("location") };
+    };
 
-    return this.#send("createSession", send).pipe(
-      switchMap((response) =>
-        response.status === 202
-          ? this.#awaitOperation(response, request.persistChanges)
-          : this.#readSession(response, "createSession", request.persistChanges),
+    return this.#exchange("createSession", send, read).pipe(
+      switchMap((outcome) =>
+        "session" in outcome
+          ? of(outcome.session)
+          : this.#awaitOperation(outcome.location, request.persistChanges),
       ),
     );
   }
 
   /** Resets the session's inactivity clock on the server. */
   refreshSession(sessionId: string): Observable<void> {
-    return this.#sendInSession("refreshSession", "/refreshSession", sessionId);
+    return this.#postInSession("refreshSession", "/refreshSession", sessionId);
   }
 
   /** Ends the session on the server. */
   closeSession(sessionId: string): Observable<void> {
-    return this.#sendInSession("closeSession", "/closeSession", sessionId);
+    return this.#postInSession("closeSession", "/closeSession", sessionId);
   }
 
   /**
@@ -102,46 +124,49 @@ export class SessionApi {
    * session header, the signal, and no client-side retries.
    */
   workbookRequest(path: string, sessionId: string, signal: AbortSignal): GraphRequest {
+    if (!isPlainClientPath(path)) {
+      throw new RangeError(
+        `The workbook path ${describeValue(path)} contains "://"; the Graph client would send ` +
+          "it to the host written there. Percent-encode the value that holds the URL.",
+      );
+    }
     return this.#request(this.#workbookPath(path), signal).header(SESSION_HEADER, sessionId);
   }
 
-  #sendInSession(operation: GraphOperation, path: string, sessionId: string): Observable<void> {
-    const send = (signal: AbortSignal) =>
-      this.#workbook(path, signal).header(SESSION_HEADER, sessionId).post({}) as Promise<Response>;
-    return this.#send(operation, send, true).pipe(switchMap(async () => undefined));
+  /** What errors of `operation` are classified against, at the scheduler's time. */
+  context(operation: GraphOperation, sessionful: boolean): ClassifyContext {
+    return { operation, sessionful, now: this.#config.scheduler.now() };
   }
 
-  #awaitOperation(accepted: Response, persistChanges: boolean): Observable<WorkbookSession> {
-    return defer(() => {
-      const location = this.#follow(accepted.headers.get("location"), "pollOperation");
-      return this.#pollUntilDone(location, 0);
-    }).pipe(
+  #postInSession(operation: GraphOperation, path: string, sessionId: string): Observable<void> {
+    const send = (signal: AbortSignal) =>
+      this.#workbook(path, signal).header(SESSION_HEADER, sessionId).post({}) as Promise<Response>;
+    return this.#exchange(operation, send, discardBody, true);
+  }
+
+  #awaitOperation(location: string | null, persistChanges: boolean): Observable<WorkbookSession> {
+    return defer(() => this.#pollUntilDone(this.#follow(location, "pollOperation"), 0)).pipe(
       switchMap((operation) => {
-        const resource =
-          isRecord(operation) && Object.hasOwn(operation, "resourceLocation")
-            ? operation.resourceLocation
-            : undefined;
-        const target = this.#follow(resource, "getSessionInfo");
-        return this.#getWithRetry("getSessionInfo", target);
+        const target = this.#follow(ownProperty(operation, "resourceLocation"), "getSessionInfo");
+        return this.#getJson("getSessionInfo", target);
       }),
-      switchMap((response) => this.#readSession(response, "getSessionInfo", persistChanges)),
+      map((body) => readSessionBody(body, "getSessionInfo", persistChanges)),
     );
   }
 
+  /** Polls with a doubling wait until the operation is no longer pending. */
   #pollUntilDone(location: GraphPath, round: number): Observable<unknown> {
     return timer(this.#pollDelay(round), this.#config.scheduler).pipe(
-      switchMap(() => this.#getWithRetry("pollOperation", location)),
-      switchMap((response) => readJsonBody(response, "pollOperation")),
+      switchMap(() => this.#getJson("pollOperation", location)),
       switchMap((operation) => {
         const progress = readOperationProgress(operation);
         if (progress === "pending") return this.#pollUntilDone(location, round + 1);
         if (progress === "failed") {
-          throw errorFromFailedOperation(operation, {
-            operation: "createSession",
-            sessionful: false,
-          });
+          return throwError(() =>
+            errorFromFailedOperation(operation, this.context("createSession", false)),
+          );
         }
-        return [operation];
+        return of(operation);
       }),
     );
   }
@@ -151,25 +176,22 @@ export class SessionApi {
     return Math.min(maxInterval, initialInterval * 2 ** round);
   }
 
-  #getWithRetry(operation: GraphOperation, target: GraphPath): Observable<Response> {
+  /** A GET of a URL Graph handed back; these reads are safe to retry. */
+  #getJson(operation: GraphOperation, target: GraphPath): Observable<unknown> {
     const send = (signal: AbortSignal) =>
       this.#request(target.path, signal)
         .version(target.version)
         .responseType(ResponseType.RAW)
         .get() as Promise<Response>;
-    return this.#send(operation, send).pipe(
+    const read = (response: Response) => readJsonBody(response, operation);
+
+    return this.#exchange(operation, send, read).pipe(
       retryWithBackoff({
         ...this.#config.retry,
         scheduler: this.#config.scheduler,
         random: this.#config.random,
-        classify: (error) => classifyError(error, { operation, sessionful: false }),
+        classify: (error) => classifyError(error, this.context(operation, false)),
       }),
-    );
-  }
-
-  #readSession(response: Response, operation: GraphOperation, persist: boolean) {
-    return defer(async () =>
-      readSessionBody(await readJsonBody(response, operation), operation, persist),
     );
   }
 
@@ -177,21 +199,25 @@ export class SessionApi {
     return resolveGraphLocation(location, this.#config.graphBaseUrl, operation);
   }
 
-  /** One HTTP exchange: a 2xx response, or a classified error; bounded by the attempt timeout. */
-  #send(
+  /**
+   * One HTTP exchange, body included: the value `read` makes of a 2xx response,
+   * or a classified error; abandoned after the attempt timeout.
+   */
+  #exchange<T>(
     operation: GraphOperation,
     send: (signal: AbortSignal) => Promise<Response>,
+    read: (response: Response) => Promise<T>,
     sessionful = false,
-  ): Observable<Response> {
-    const context = { operation, sessionful };
+  ): Observable<T> {
     const { attemptTimeout, scheduler } = this.#config;
 
     return fromAbortable(async (signal) => {
       const response = await send(signal).catch((error: unknown) => {
-        throw classifyError(error, context);
+        throw classifyError(error, this.context(operation, sessionful));
       });
-      if (!response.ok) throw await errorFromResponse(response, context);
-      return response;
+      if (!response.ok)
+        throw await errorFromResponse(response, this.context(operation, sessionful));
+      return read(response);
     }).pipe(
       timeout({
         first: attemptTimeout,
@@ -226,15 +252,4 @@ function createSessionBody(request: CreateSessionRequest): Record<string, boolea
     body.deferCoauthoringMerge = request.deferCoauthoringMerge;
   }
   return body;
-}
-
-function attemptTimedOut(operation: GraphOperation, ms: number): WorkbookError {
-  return new WorkbookError({
-    kind: "transient",
-    operation,
-    status: null,
-    code: "attemptTimeout",
-    innerCode: null,
-    detail: `No answer came within ${ms} ms; the request was abandoned.`,
-  });
 }

@@ -1,9 +1,12 @@
+import { readBodyText } from "../errors/read-body-text";
 import type { GraphOperation } from "../errors/workbook-error";
 import type { WorkbookSession } from "../state/session-state";
 import { malformedResponse } from "./malformed-response";
 
 const MAX_SESSION_ID_LENGTH = 8192;
 const HEADER_SAFE = /^[\u0021-\u007e]+$/;
+/** Bodies of session calls are small; anything past this is not Graph's. */
+const MAX_BODY_BYTES = 256 * 1024;
 
 /**
  * Reads a session from a Graph body (`{ id, persistChanges }`). The id becomes a
@@ -15,7 +18,7 @@ export function readSessionBody(
   operation: GraphOperation,
   requestedPersistChanges: boolean,
 ): WorkbookSession {
-  const id = isRecord(body) && Object.hasOwn(body, "id") ? body.id : undefined;
+  const id = ownProperty(body, "id");
   if (typeof id !== "string" || id === "") {
     throw malformedResponse(operation, "Graph's answer has no session id.");
   }
@@ -26,7 +29,7 @@ export function readSessionBody(
     );
   }
 
-  const persist = isRecord(body) && Object.hasOwn(body, "persistChanges") && body.persistChanges;
+  const persist = ownProperty(body, "persistChanges");
   return { id, persistChanges: typeof persist === "boolean" ? persist : requestedPersistChanges };
 }
 
@@ -35,7 +38,10 @@ export async function readJsonBody(
   response: Response,
   operation: GraphOperation,
 ): Promise<unknown> {
-  const text = await response.text();
+  const { text, truncated } = await readBodyText(response, MAX_BODY_BYTES);
+  if (truncated) {
+    throw malformedResponse(operation, `Graph's answer is larger than ${MAX_BODY_BYTES} bytes.`);
+  }
   try {
     return JSON.parse(text);
   } catch {
@@ -43,6 +49,15 @@ export async function readJsonBody(
   }
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+/** Lets go of a body nobody needs, so the connection is not held open for it. */
+export async function discardBody(response: Response): Promise<void> {
+  await response.body?.cancel();
+}
+
+/** A property the object itself has (never one from its prototype), or undefined. */
+export function ownProperty(value: unknown, key: string): unknown {
+  const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
+  return isObject && Object.hasOwn(value, key)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
 }

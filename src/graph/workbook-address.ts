@@ -1,3 +1,5 @@
+import { describeValue } from "../options/read-option";
+
 /** A workbook's driveItem address, checked and percent-encoded, ready to put in a URL. */
 export interface WorkbookAddress {
   /** The encoded driveItem path without `/workbook`, e.g. `/drives/b%21x/items/01AB`. */
@@ -56,7 +58,9 @@ function compile(shape: string): RegExp {
  */
 export function parseWorkbookAddress(input: unknown, optionName = "workbook"): WorkbookAddress {
   if (typeof input !== "string") {
-    throw new TypeError(`${optionName} must be a string driveItem address, got ${typeof input}`);
+    throw new TypeError(
+      `${optionName} must be a string driveItem address, got ${describeValue(input)}.`,
+    );
   }
   const trimmed = trimAddress(input);
 
@@ -68,7 +72,7 @@ export function parseWorkbookAddress(input: unknown, optionName = "workbook"): W
   }
 
   throw new RangeError(
-    `${optionName} ${quote(input)} is not a driveItem address. Use a form such as ` +
+    `${optionName} ${describeValue(input)} is not a driveItem address. Use a form such as ` +
       `/me/drive/items/{item-id}, /drives/{drive-id}/items/{item-id}, ` +
       `/me/drive/root:/{path}: or /workbooks/{id}.`,
   );
@@ -106,7 +110,7 @@ const PERCENT_ESCAPE = /%[0-9a-f]{2}/i;
 
 function checkSegment(segment: string, input: string, optionName: string): void {
   const reason = unsafeReason(segment);
-  if (reason) throw new RangeError(`${optionName} ${quote(input)} ${reason}`);
+  if (reason) throw new RangeError(`${optionName} ${describeValue(input)} ${reason}`);
 }
 
 function unsafeReason(segment: string): string | null {
@@ -132,8 +136,4 @@ function hasForbiddenCharacter(segment: string): boolean {
 /* Ids such as SharePoint site ids keep their commas; everything else is escaped. */
 function encodeSegment(segment: string): string {
   return encodeURIComponent(segment).replaceAll("%2C", ",").replaceAll("%40", "@");
-}
-
-function quote(value: string): string {
-  return JSON.stringify(value.length > 120 ? `${value.slice(0, 120)}…` : value);
 }

@@ -1,4 +1,5 @@
 import type { WorkbookError } from "../errors/workbook-error";
+import { describeValue, readDelay } from "../options/read-option";
 
 /**
  * How often and how long to wait before sending a failed request again.
@@ -46,9 +47,6 @@ export const DEFAULT_BACKOFF: Readonly<ResolvedBackoff> = Object.freeze({
   jitter: "full",
   maxRetryAfter: 300_000,
 });
-
-/** The longest delay a JavaScript timer supports, in ms (about 24.8 days). */
-export const MAX_TIMER_DELAY = 2_147_483_647;
 
 /**
  * Checks `options` and fills in the defaults. Throws a TypeError for a value of the wrong
@@ -119,16 +117,6 @@ export function nextDelay(
   return Math.max(backoffDelay(retryIndex, policy, random), cooldown);
 }
 
-/** Describes a value for an error message, e.g. `-5`, `"fast"`, `NaN`, or `an object`. */
-export function describeValue(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "function") return "a function";
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return "an object";
-  return String(value);
-}
-
 function readRetries(value: unknown, name: string): number {
   if (value === undefined) return DEFAULT_BACKOFF.retries;
   if (typeof value !== "number") {
@@ -136,25 +124,6 @@ function readRetries(value: unknown, name: string): number {
   }
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new RangeError(`${name} must be an integer ≥ 0, got ${describeValue(value)}.`);
-  }
-  return value;
-}
-
-function readDelay(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number") {
-    throw new TypeError(`${name} must be a number of milliseconds, got ${describeValue(value)}.`);
-  }
-  if (!Number.isFinite(value) || value < 0) {
-    throw new RangeError(
-      `${name} must be a finite number of milliseconds ≥ 0, got ${describeValue(value)}.`,
-    );
-  }
-  if (value > MAX_TIMER_DELAY) {
-    throw new RangeError(
-      `${name} must be at most ${MAX_TIMER_DELAY} ms (the longest timer delay), ` +
-        `got ${describeValue(value)}.`,
-    );
   }
   return value;
 }

@@ -15,17 +15,15 @@ import {
   type WorkbookErrorInit,
   workbookErrorInit,
 } from "../errors/workbook-error";
-import {
-  type BackoffOptions,
-  describeValue,
-  nextDelay,
-  type ResolvedBackoff,
-  resolveBackoff,
-} from "./backoff";
+import { readFunction, readScheduler } from "../options/read-option";
+import { type BackoffOptions, nextDelay, type ResolvedBackoff, resolveBackoff } from "./backoff";
 
 /** What {@link RetryOptions.onRetry} is told before each wait. */
 export interface RetryEvent {
-  /** The failure of the attempt, with `attempts` set to `attempt`. */
+  /**
+   * The failure of the attempt. Its `attempts` is `attempt`, or more when the source already
+   * counted retries of its own (an inner retrying call).
+   */
   error: WorkbookError;
   /** The attempt that failed, counting from 1. */
   attempt: number;
@@ -45,10 +43,14 @@ export interface RetryOptions extends BackoffOptions {
   shouldRetry?: (error: WorkbookError, attempt: number) => boolean;
   /**
    * Turns whatever the source threw into a {@link WorkbookError}. Default: `classifyError`
-   * for a call outside a session (`{ operation: "request", sessionful: false }`).
+   * for a call outside a session (`{ operation: "request", sessionful: false }`), with `now`
+   * taken from the scheduler so that a Retry-After date is measured in the scheduler's time.
    */
   classify?: (error: unknown) => WorkbookError;
-  /** The rxjs scheduler for waits and for `now()`. Default `asyncScheduler`. */
+  /**
+   * The rxjs scheduler for waits and for `now()`, in ms since the epoch (the default classify
+   * measures Retry-After dates from it). Default `asyncScheduler`.
+   */
   scheduler?: SchedulerLike;
   /** A uniformly random number in [0, 1), for the jitter. Default `Math.random`. */
   random?: () => number;
@@ -67,7 +69,7 @@ interface RetrySettings {
   classify: (error: unknown) => WorkbookError;
   scheduler: SchedulerLike;
   random: () => number;
-  onRetry: ((event: RetryEvent) => void) | null;
+  onRetry: ((event: RetryEvent) => void) | undefined;
 }
 
 /**
@@ -77,7 +79,8 @@ interface RetrySettings {
  * Whatever the source throws is classified into a {@link WorkbookError}. The operator gives up
  * when the error is not worth retrying, when the retries are used up, or when the server asks
  * for a longer cooldown than `maxRetryAfter`; the error it then emits always reports in
- * `attempts` how many attempts were made. Unsubscribing during a wait cancels the wait.
+ * `attempts` how many attempts were made (the larger of its own count and the count the error
+ * already carried). Unsubscribing during a wait cancels the wait.
  *
  * Options are checked when the operator is created: a TypeError or RangeError names the
  * option and the value that was wrong.
@@ -101,7 +104,7 @@ export function retryWithBackoff<T>(options?: RetryOptions): MonoTypeOperatorFun
  * error that ends the stream.
  */
 function planRetry(thrown: unknown, attempt: number, settings: RetrySettings): Observable<0> {
-  const error = withAttempts(toWorkbookError(thrown, settings.classify), attempt);
+  const error = withAttempts(toWorkbookError(thrown, settings), attempt);
   const retryIndex = attempt - 1;
   if (retryIndex >= settings.policy.retries || !settings.shouldRetry(error, attempt)) {
     return throwError(() => error);
@@ -115,15 +118,18 @@ function planRetry(thrown: unknown, attempt: number, settings: RetrySettings): O
   return timer(delay, settings.scheduler);
 }
 
-function toWorkbookError(thrown: unknown, classify: (error: unknown) => WorkbookError) {
-  const error: unknown = classify(thrown);
-  return isWorkbookError(error) ? error : classifyError(error, defaultContext);
+/** Classifies what the source threw; a classify that returns something else is classified too. */
+function toWorkbookError(thrown: unknown, settings: RetrySettings): WorkbookError {
+  const error: unknown = settings.classify(thrown);
+  return isWorkbookError(error) ? error : classifyAt(error, settings.scheduler);
 }
 
-/** Keeps the same instance when the count is already right, else copies it. */
-function withAttempts(error: WorkbookError, attempts: number): WorkbookError {
-  if (error.attempts === attempts) return error;
-  return new WorkbookError({ ...workbookErrorInit(error), attempts });
+/**
+ * Makes the error report at least `attempt` attempts. An error that already counts more (an
+ * inner call that retried on its own) keeps its count and stays the same instance.
+ */
+function withAttempts(error: WorkbookError, attempt: number): WorkbookError {
+  return attempt > error.attempts ? error.withAttempts(attempt) : error;
 }
 
 function cooldownTooLong(error: WorkbookError, policy: ResolvedBackoff): WorkbookError {
@@ -138,8 +144,9 @@ function cooldownTooLong(error: WorkbookError, policy: ResolvedBackoff): Workboo
   return new WorkbookError(init);
 }
 
-function defaultClassify(error: unknown): WorkbookError {
-  return classifyError(error, defaultContext);
+/** The default classify: a call outside a session, at the scheduler's current time. */
+function classifyAt(error: unknown, scheduler: SchedulerLike): WorkbookError {
+  return classifyError(error, { ...defaultContext, now: scheduler.now() });
 }
 
 function isRetryable(error: WorkbookError): boolean {
@@ -149,37 +156,15 @@ function isRetryable(error: WorkbookError): boolean {
 function resolveRetryOptions(options: RetryOptions | undefined): RetrySettings {
   const policy = resolveBackoff(options, "options");
   const given: RetryOptions = options ?? {};
+  const scheduler = readScheduler(given.scheduler, "options.scheduler") ?? asyncScheduler;
   return {
     policy,
-    shouldRetry: readFunction(given.shouldRetry, "shouldRetry") ?? isRetryable,
-    classify: readFunction(given.classify, "classify") ?? defaultClassify,
-    scheduler: readScheduler(given.scheduler) ?? asyncScheduler,
-    random: readFunction(given.random, "random") ?? Math.random,
-    onRetry: readFunction(given.onRetry, "onRetry"),
+    shouldRetry: readFunction(given.shouldRetry, "options.shouldRetry") ?? isRetryable,
+    classify:
+      readFunction(given.classify, "options.classify") ??
+      ((error: unknown) => classifyAt(error, scheduler)),
+    scheduler,
+    random: readFunction(given.random, "options.random") ?? Math.random,
+    onRetry: readFunction(given.onRetry, "options.onRetry"),
   };
-}
-
-function readFunction<F>(value: F | undefined, name: string): F | null {
-  if (value === undefined) return null;
-  if (typeof value !== "function") {
-    throw new TypeError(`options.${name} must be a function, got ${describeValue(value)}.`);
-  }
-  return value;
-}
-
-function readScheduler(value: SchedulerLike | undefined): SchedulerLike | null {
-  if (value === undefined) return null;
-  const candidate = value as Partial<SchedulerLike> | null;
-  const valid =
-    typeof candidate === "object" &&
-    candidate !== null &&
-    typeof candidate.now === "function" &&
-    typeof candidate.schedule === "function";
-  if (!valid) {
-    throw new TypeError(
-      `options.scheduler must be an rxjs scheduler with now() and schedule(), ` +
-        `got ${describeValue(value)}.`,
-    );
-  }
-  return value;
 }

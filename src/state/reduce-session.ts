@@ -1,9 +1,13 @@
-import { castDraft, type Draft, freeze, produce } from "immer";
+import { castDraft, type Draft, Immer } from "immer";
 import type { SessionAction } from "./session-action";
 import type { SessionState } from "./session-state";
 
+/* An instance of its own, so an app that turns immer's freezing off elsewhere
+   still gets frozen states from the store. */
+const immer = new Immer({ autoFreeze: true });
+
 /** The state every store starts in, frozen. */
-export const initialSessionState: SessionState = freeze({ status: "idle" }, true);
+export const initialSessionState: SessionState = Object.freeze({ status: "idle" });
 
 type Recipe<A extends SessionAction> = (
   draft: Draft<SessionState>,
@@ -65,5 +69,5 @@ const recipes: Recipes = {
  */
 export function reduceSession(state: SessionState, action: SessionAction): SessionState {
   const recipe = recipes[action.type] as Recipe<SessionAction>;
-  return produce(state, (draft) => recipe(draft, action));
+  return immer.produce(state, (draft) => recipe(draft, action));
 }

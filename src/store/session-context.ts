@@ -13,7 +13,8 @@ export interface SessionContext {
    * Starts a Graph request to a path under the workbook, e.g. `/worksheets` or
    * `/worksheets('Sheet1')/range(address='A1:B2')`. It carries the session
    * header and `signal`, and the Graph client's own retries are off: the store
-   * decides what to send again.
+   * decides what to send again. Calling `.middlewareOptions()` on it replaces
+   * that setting and turns the client's retries back on.
    */
   api(path: string): GraphRequest;
 }
@@ -26,8 +27,15 @@ export interface RequestOptions {
   /**
    * Whether the call may safely run twice, such as a read. When a request gets no
    * answer at all (network failure, timeout) the server may still have applied
-   * it, so only idempotent calls are resent then. Calls Graph refused
-   * (throttling, service unavailable) are resent either way. Default `false`.
+   * it, so only idempotent calls are resent then; the same goes for a gateway
+   * timeout (504). Calls Graph refused (throttling, service unavailable) are
+   * resent either way. Default `false`.
    */
   readonly idempotent?: boolean;
+
+  /**
+   * Longest wait for one try of the call, in ms; past it the try is abandoned
+   * and counts as unanswered. Default: the store's `attemptTimeout`.
+   */
+  readonly timeout?: number;
 }

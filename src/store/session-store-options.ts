@@ -1,6 +1,13 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { asyncScheduler, type SchedulerLike } from "rxjs";
 import { parseWorkbookAddress, type WorkbookAddress } from "../graph/workbook-address";
+import {
+  describeValue,
+  readBoolean,
+  readDelay,
+  readFunction,
+  readScheduler,
+} from "../options/read-option";
 import { type BackoffOptions, type ResolvedBackoff, resolveBackoff } from "../retry/backoff";
 
 /** Options of a `SessionStore`. Only `client` and `workbook` are required. */
@@ -25,14 +32,21 @@ export interface SessionStoreOptions {
   readonly persistChanges?: boolean;
 
   /**
-   * How failed `createSession` attempts are retried: count, base delay and cap
-   * (ms), jitter, and the longest `Retry-After` honoured. Defaults: 5 retries,
-   * 1000 ms base, 30 000 ms cap, full jitter, 300 000 ms. A server's
-   * `Retry-After` is always a floor under the computed wait.
+   * How failed requests are sent again: `createSession` attempts, polls of a
+   * long-running creation, and workbook calls made with `request()`. Count,
+   * base delay and cap (ms), jitter, and the longest `Retry-After` honoured.
+   * Defaults: 5 retries, 1000 ms base, 30 000 ms cap, full jitter, 300 000 ms.
+   * A server's `Retry-After` is always a floor under the computed wait; note
+   * that Graph does not expose `Retry-After` to browser scripts (CORS), so in a
+   * browser the backoff alone decides.
    */
   readonly retry?: BackoffOptions;
 
-  /** Longest wait for one HTTP answer before the attempt counts as failed, in ms. Default 30 000. */
+  /**
+   * Longest wait for one HTTP exchange (answer and body) before the attempt
+   * counts as failed and is abandoned, in ms. Applies to workbook calls made
+   * with `request()` too, unless the call sets its own `timeout`. Default 30 000.
+   */
   readonly attemptTimeout?: number;
 
   /**
@@ -55,7 +69,12 @@ export interface SessionStoreOptions {
    * and never more than 4 minutes. Defaults 1000 and 30 000; the cap may be at
    * most 240 000.
    */
-  readonly poll?: { readonly initialInterval?: number; readonly maxInterval?: number };
+  readonly poll?: {
+    /** Wait before the first poll, in ms. Default 1000. */
+    readonly initialInterval?: number;
+    /** Longest wait between polls, in ms, at most 240 000. Default 30 000. */
+    readonly maxInterval?: number;
+  };
 
   /** Passed to `createSession` as `commitExplicitly` when set; left out otherwise. */
   readonly commitExplicitly?: boolean;
@@ -66,7 +85,7 @@ export interface SessionStoreOptions {
   /**
    * The Graph base URL the client sends to, used to check that a `Location` from
    * Graph stays on that host before it is followed. Default: the client's own
-   * base URL, or `https://graph.microsoft.com/`.
+   * base URL when it can be read, else `https://graph.microsoft.com/`.
    */
   readonly graphBaseUrl?: string;
 
@@ -103,25 +122,24 @@ const MAX_POLL_INTERVAL = 240_000;
  */
 export function resolveStoreOptions(options: SessionStoreOptions): ResolvedStoreOptions {
   if (typeof options !== "object" || options === null) {
-    throw new TypeError(`SessionStore options must be an object, got ${describe(options)}`);
+    throw new TypeError(`SessionStore options must be an object, got ${describeValue(options)}.`);
   }
   const client = checkClient(options.client);
-  const poll = resolvePoll(options.poll);
 
   return {
     client,
     address: parseWorkbookAddress(options.workbook, "workbook"),
-    persistChanges: optionalBoolean(options.persistChanges, "persistChanges") ?? true,
+    persistChanges: readBoolean(options.persistChanges, "persistChanges") ?? true,
     retry: resolveBackoff(options.retry, "retry"),
-    attemptTimeout: duration(options.attemptTimeout, "attemptTimeout", 30_000),
-    openTimeout: duration(options.openTimeout, "openTimeout", 180_000),
-    respondAsync: optionalBoolean(options.respondAsync, "respondAsync") ?? true,
-    poll,
-    commitExplicitly: optionalBoolean(options.commitExplicitly, "commitExplicitly"),
-    deferCoauthoringMerge: optionalBoolean(options.deferCoauthoringMerge, "deferCoauthoringMerge"),
+    attemptTimeout: readDelay(options.attemptTimeout, "attemptTimeout", 30_000, 1),
+    openTimeout: readDelay(options.openTimeout, "openTimeout", 180_000, 1),
+    respondAsync: readBoolean(options.respondAsync, "respondAsync") ?? true,
+    poll: resolvePoll(options.poll),
+    commitExplicitly: readBoolean(options.commitExplicitly, "commitExplicitly"),
+    deferCoauthoringMerge: readBoolean(options.deferCoauthoringMerge, "deferCoauthoringMerge"),
     graphBaseUrl: resolveBaseUrl(options.graphBaseUrl, client),
-    scheduler: checkScheduler(options.scheduler),
-    random: checkRandom(options.random),
+    scheduler: readScheduler(options.scheduler, "scheduler") ?? asyncScheduler,
+    random: readFunction(options.random, "random") ?? Math.random,
   };
 }
 
@@ -129,7 +147,8 @@ function checkClient(client: unknown): Client {
   const api = typeof client === "object" && client !== null && "api" in client && client.api;
   if (typeof api !== "function") {
     throw new TypeError(
-      `client must be a Microsoft Graph Client (Client.init or Client.initWithMiddleware), got ${describe(client)}`,
+      "client must be a Microsoft Graph Client (Client.init or Client.initWithMiddleware), " +
+        `got ${describeValue(client)}.`,
     );
   }
   return client as Client;
@@ -137,70 +156,40 @@ function checkClient(client: unknown): Client {
 
 function resolvePoll(poll: SessionStoreOptions["poll"]): ResolvedStoreOptions["poll"] {
   if (poll !== undefined && (typeof poll !== "object" || poll === null)) {
-    throw new TypeError(`poll must be an object, got ${describe(poll)}`);
+    throw new TypeError(`poll must be an object, got ${describeValue(poll)}.`);
   }
-  const initialInterval = duration(poll?.initialInterval, "poll.initialInterval", 1_000);
-  const maxInterval = duration(poll?.maxInterval, "poll.maxInterval", 30_000);
+  const initialInterval = readDelay(poll?.initialInterval, "poll.initialInterval", 1_000, 1);
+  const maxInterval = readDelay(poll?.maxInterval, "poll.maxInterval", 30_000, 1);
 
   if (maxInterval > MAX_POLL_INTERVAL) {
     throw new RangeError(
-      `poll.maxInterval must be at most ${MAX_POLL_INTERVAL} ms, got ${maxInterval}`,
+      `poll.maxInterval must be at most ${MAX_POLL_INTERVAL} ms, got ${maxInterval}.`,
     );
   }
   if (initialInterval > maxInterval) {
     throw new RangeError(
-      `poll.initialInterval (${initialInterval}) must not exceed poll.maxInterval (${maxInterval})`,
+      `poll.initialInterval (${initialInterval}) must not exceed poll.maxInterval (${maxInterval}).`,
     );
   }
   return { initialInterval, maxInterval };
 }
 
-function duration(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number") {
-    throw new TypeError(`${name} must be a number of milliseconds, got ${describe(value)}`);
-  }
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`${name} must be a finite number of milliseconds above 0, got ${value}`);
-  }
-  return value;
-}
-
-function optionalBoolean(value: unknown, name: string): boolean | undefined {
-  if (value === undefined || typeof value === "boolean") return value;
-  throw new TypeError(`${name} must be true or false, got ${describe(value)}`);
-}
-
+/*
+ * The Graph client keeps its base URL in a field it does not declare public;
+ * reading it saves users from repeating the URL. When it is absent, Graph's
+ * public endpoint is assumed, and a client aimed elsewhere needs `graphBaseUrl`.
+ */
 function resolveBaseUrl(value: unknown, client: Client): string {
   const fromClient = (client as unknown as { config?: { baseUrl?: unknown } }).config?.baseUrl;
   const candidate = value ?? (typeof fromClient === "string" ? fromClient : DEFAULT_GRAPH_BASE_URL);
   if (typeof candidate !== "string") {
-    throw new TypeError(`graphBaseUrl must be a URL string, got ${describe(candidate)}`);
+    throw new TypeError(`graphBaseUrl must be a URL string, got ${describeValue(candidate)}.`);
   }
-  if (!URL.canParse(candidate)) {
-    throw new RangeError(`graphBaseUrl must be an absolute URL, got ${JSON.stringify(candidate)}`);
+  const url = URL.canParse(candidate) ? new URL(candidate) : null;
+  if (url?.protocol !== "https:" && url?.protocol !== "http:") {
+    throw new RangeError(
+      `graphBaseUrl must be an absolute http(s) URL, got ${describeValue(candidate)}.`,
+    );
   }
   return candidate;
-}
-
-function checkScheduler(scheduler: unknown): SchedulerLike {
-  if (scheduler === undefined) return asyncScheduler;
-  const ok = typeof scheduler === "object" && scheduler !== null && "schedule" in scheduler;
-  if (!ok) throw new TypeError(`scheduler must be an rxjs scheduler, got ${describe(scheduler)}`);
-  return scheduler as SchedulerLike;
-}
-
-function checkRandom(random: unknown): () => number {
-  if (random === undefined) return Math.random;
-  if (typeof random !== "function") {
-    throw new TypeError(`random must be a function returning [0, 1), got ${describe(random)}`);
-  }
-  return random as () => number;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "string") return JSON.stringify(value.slice(0, 80));
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return typeof value;
 }

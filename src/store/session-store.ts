@@ -8,11 +8,14 @@ import {
   switchMap,
   throwError,
   timeout,
+  timer,
 } from "rxjs";
 import { classifyError } from "../errors/classify";
-import { isWorkbookError, type WorkbookError } from "../errors/workbook-error";
+import { type GraphOperation, isWorkbookError, type WorkbookError } from "../errors/workbook-error";
+import { attemptTimedOut } from "../graph/attempt-timed-out";
 import { fromAbortable } from "../graph/from-abortable";
 import { SessionApi } from "../graph/session-api";
+import { readDelay } from "../options/read-option";
 import { retryWithBackoff } from "../retry/retry-with-backoff";
 import { initialSessionState, reduceSession } from "../state/reduce-session";
 import type { SessionAction } from "../state/session-action";
@@ -23,12 +26,24 @@ import {
   resolveStoreOptions,
   type SessionStoreOptions,
 } from "./session-store-options";
-import { cancelledError, openTimedOut, scratchSessionLost } from "./store-errors";
+import {
+  abortedWords,
+  cancelledError,
+  closedWords,
+  disposedWords,
+  openTimedOut,
+  scratchSessionLost,
+} from "./store-errors";
 
+/** One shared creation: every `open()` made while it runs gets its promise. */
 interface Opening {
   readonly promise: Promise<WorkbookSession>;
-  cancel(error: WorkbookError): void;
+  readonly resolve: (session: WorkbookSession) => void;
+  readonly reject: (error: WorkbookError) => void;
+  subscription: Subscription | null;
 }
+
+type WorkbookCall<T> = (context: SessionContext) => Promise<T>;
 
 /**
  * One Microsoft Graph workbook session, as an observable, immutable state.
@@ -49,18 +64,26 @@ interface Opening {
  */
 export class SessionStore {
   /**
-   * The session's state: the current one at once, then every change. Never
-   * errors; completes when the store is disposed.
+   * The session's state: the current one at once, then every change, in order.
+   * Never errors; completes when the store is disposed.
    */
   readonly state$: Observable<SessionState>;
 
   readonly #options: ResolvedStoreOptions;
   readonly #api: SessionApi;
   readonly #state = new BehaviorSubject<SessionState>(initialSessionState);
-  /** Cancels each `request()` still in flight. */
-  readonly #requests = new Set<() => void>();
+  readonly #pendingActions: SessionAction[] = [];
+  #dispatching = false;
+  /** Cancels each `request()` and `refresh()` still in flight, with the reason given. */
+  readonly #inFlight = new Set<(why: string) => void>();
   #opening: Opening | null = null;
+  /** No request is sent before this time (scheduler ms): the latest `Retry-After`. */
+  #cooldownUntil = 0;
   #disposal: Promise<void> | null = null;
+  /** Set by dispose(); state$ completes once the actions already queued are applied. */
+  #completing = false;
+  /* A completed BehaviorSubject still updates its value on next(); this guards it. */
+  #stateCompleted = false;
 
   /** Checks the options at once: a wrong one throws a `TypeError` or `RangeError` naming it. */
   constructor(options: SessionStoreOptions) {
@@ -90,8 +113,12 @@ export class SessionStore {
     const state = this.getState();
     if (state.status === "active") return Promise.resolve(state.session);
 
-    this.#opening ??= this.#startOpening();
-    return this.#opening.promise;
+    const opening = this.#opening ?? newOpening();
+    if (!this.#opening) {
+      this.#opening = opening;
+      this.#runOpening(opening);
+    }
+    return opening.promise;
   }
 
   /**
@@ -101,35 +128,18 @@ export class SessionStore {
    * retried with backoff (after any `Retry-After`); a session Graph asks to
    * recreate is recreated and the call replayed once, unless the session was a
    * non-persistent one whose changes were lost; errors that end the session
-   * (authentication, an invalid session) drop it and turn the store `failed`.
-   * Resolves or rejects exactly once.
+   * (an invalid session, an expired token) drop it and turn the store `failed`.
+   * A call that got no answer, or a gateway timeout, is sent again only when
+   * marked `idempotent`, since Graph may have applied it. Resolves or rejects
+   * exactly once.
+   *
+   * Calls are not queued: several calls at once run at once. Graph recommends
+   * sending a workbook's calls one after another, writes especially.
    */
-  request<T>(
-    call: (context: SessionContext) => Promise<T>,
-    options: RequestOptions = {},
-  ): Promise<T> {
-    const { signal } = options;
-    if (this.disposed) return Promise.reject(cancelledError("request", disposedWords));
-    if (signal?.aborted) return Promise.reject(cancelledError("request", abortedWords));
-
-    return new Promise<T>((resolve, reject) => {
-      let subscription: Subscription | undefined;
-      const settle = (outcome: () => void) => {
-        outcome();
-        signal?.removeEventListener("abort", onAbort);
-        this.#requests.delete(cancel);
-        subscription?.unsubscribe();
-      };
-      const onAbort = () => settle(() => reject(cancelledError("request", abortedWords)));
-      const cancel = () => settle(() => reject(cancelledError("request", disposedWords)));
-
-      this.#requests.add(cancel);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      subscription = this.#requestWithReplay(call, options).subscribe({
-        next: (value) => settle(() => resolve(value)),
-        error: (error: unknown) => settle(() => reject(error)),
-      });
-    });
+  request<T>(call: WorkbookCall<T>, options: RequestOptions = {}): Promise<T> {
+    const attemptTimeout = readDelay(options.timeout, "timeout", this.#options.attemptTimeout, 1);
+    const request$ = defer(() => this.#requestWithReplay(call, options, attemptTimeout));
+    return this.#track(request$, "request", options.signal);
   }
 
   /**
@@ -145,20 +155,20 @@ export class SessionStore {
     const { session } = state;
     const refresh$ = this.#api.refreshSession(session.id).pipe(
       catchError((error: unknown) => {
-        const failure = classifyError(error, { operation: "refreshSession", sessionful: true });
+        const failure = this.#asWorkbookError(error, "refreshSession", true);
         return throwError(() => this.#afterSessionError(failure, session));
       }),
     );
-    await lastValueFrom(refresh$, { defaultValue: undefined });
+    await this.#track(refresh$, "refreshSession");
   }
 
   /**
-   * Ends the session: cancels a creation under way, returns to `idle` at once,
-   * and asks Graph to close the session. Closing is best effort and never
-   * rejects; a session Graph cannot close expires by itself.
+   * Ends the session: cancels a creation and every call under way, returns to
+   * `idle` at once, and asks Graph to close the session. Closing is best effort
+   * and never rejects; a session Graph cannot close expires by itself.
    */
   async close(): Promise<void> {
-    this.#opening?.cancel(cancelledError("createSession", closedWords));
+    this.#cancelAll(closedWords);
     const state = this.getState();
     this.#dispatch({ type: "reset" });
     if (state.status === "active") await this.#closeOnServer(state.session.id);
@@ -172,51 +182,110 @@ export class SessionStore {
   dispose(): Promise<void> {
     if (this.#disposal) return this.#disposal;
 
-    for (const cancel of [...this.#requests]) cancel();
-    this.#opening?.cancel(cancelledError("createSession", disposedWords));
+    this.#cancelAll(disposedWords);
     this.#disposal = this.close();
-    this.#state.complete();
+    this.#completing = true;
+    if (!this.#dispatching) this.#completeState();
     return this.#disposal;
   }
 
+  /**
+   * Runs one piece of work to a promise that settles exactly once: with its
+   * result, its error, or a cancellation when the signal aborts or the store is
+   * closed or disposed first.
+   */
+  #track<T>(work$: Observable<T>, operation: GraphOperation, signal?: AbortSignal): Promise<T> {
+    if (this.disposed) return Promise.reject(cancelledError(operation, disposedWords));
+    if (signal?.aborted) return Promise.reject(cancelledError(operation, abortedWords));
+
+    return new Promise<T>((resolve, reject) => {
+      let subscription: Subscription | undefined;
+      const settle = (outcome: () => void) => {
+        signal?.removeEventListener("abort", onAbort);
+        this.#inFlight.delete(cancel);
+        subscription?.unsubscribe();
+        outcome();
+      };
+      const cancel = (why: string) => settle(() => reject(cancelledError(operation, why)));
+      const onAbort = () => cancel(abortedWords);
+
+      this.#inFlight.add(cancel);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      subscription = work$.subscribe({
+        next: (value) => settle(() => resolve(value)),
+        error: (error: unknown) => settle(() => reject(error)),
+        complete: () => settle(() => resolve(undefined as T)),
+      });
+    });
+  }
+
+  /*
+   * A subscriber may act on the store while a state is being delivered. Its
+   * actions wait until every subscriber has that state, so all of them see the
+   * states in the same order.
+   */
   #dispatch(action: SessionAction): void {
-    if (this.#state.closed) return;
+    this.#pendingActions.push(action);
+    if (this.#dispatching) return;
+
+    this.#dispatching = true;
+    try {
+      for (let next = this.#pendingActions.shift(); next; next = this.#pendingActions.shift()) {
+        this.#apply(next);
+      }
+    } finally {
+      this.#dispatching = false;
+    }
+    if (this.#completing) this.#completeState();
+  }
+
+  #completeState(): void {
+    if (this.#stateCompleted) return;
+    this.#stateCompleted = true;
+    this.#state.complete();
+  }
+
+  #apply(action: SessionAction): void {
+    if (this.#stateCompleted) return;
     const current = this.getState();
     const next = reduceSession(current, action);
     if (next !== current) this.#state.next(next);
   }
 
-  #startOpening(): Opening {
-    let reject: (error: WorkbookError) => void = () => undefined;
-    let subscription: Subscription | undefined;
-    const done = () => {
-      this.#opening = null;
-      subscription?.unsubscribe();
-    };
+  #runOpening(opening: Opening): void {
+    this.#dispatch({ type: "create-requested" });
+    // A subscriber may have closed or disposed the store on seeing "creating".
+    if (this.#opening !== opening) return;
 
-    const promise = new Promise<WorkbookSession>((resolvePromise, rejectPromise) => {
-      reject = rejectPromise;
-      this.#dispatch({ type: "create-requested" });
-      subscription = this.#createWithRetries().subscribe({
-        next: (session) => {
-          done();
+    const subscription = defer(() => this.#createWithRetries()).subscribe({
+      next: (session) =>
+        this.#finishOpening(opening, () => {
           this.#dispatch({ type: "created", session });
-          resolvePromise(session);
-        },
-        error: (error: unknown) => {
-          done();
-          const failure = asWorkbookError(error, "createSession");
+          opening.resolve(session);
+        }),
+      error: (error: unknown) =>
+        this.#finishOpening(opening, () => {
+          const failure = this.#asWorkbookError(error, "createSession", false);
           this.#dispatch({ type: "failed", error: failure });
-          rejectPromise(failure);
-        },
-      });
+          opening.reject(failure);
+        }),
     });
+    if (this.#opening === opening) opening.subscription = subscription;
+  }
 
-    const cancel = (error: WorkbookError) => {
-      done();
-      reject(error);
-    };
-    return { promise, cancel };
+  #finishOpening(opening: Opening, outcome: () => void): void {
+    if (this.#opening === opening) this.#opening = null;
+    opening.subscription?.unsubscribe();
+    outcome();
+  }
+
+  #cancelAll(why: string): void {
+    for (const cancel of [...this.#inFlight]) cancel(why);
+
+    const opening = this.#opening;
+    if (opening) {
+      this.#finishOpening(opening, () => opening.reject(cancelledError("createSession", why)));
+    }
   }
 
   #createWithRetries(): Observable<WorkbookSession> {
@@ -230,13 +299,14 @@ export class SessionStore {
       return this.#api.createSession(this.#createRequest());
     });
 
-    return attempt$.pipe(
+    return this.#afterCooldown(attempt$).pipe(
       retryWithBackoff({
         ...retry,
         scheduler,
         random,
-        classify: (error) =>
-          classifyError(error, { operation: "createSession", sessionful: false }),
+        classify: (error) => this.#asWorkbookError(error, "createSession", false),
+        // Polls already retried on their own; a failed poll must not start a new session.
+        shouldRetry: (error) => error.operation === "createSession" && error.retryable,
         onRetry: ({ error, attempt: failed, nextAttemptAt }) => {
           lastError = error;
           this.#dispatch({ type: "attempt-failed", error, nextAttempt: failed + 1, nextAttemptAt });
@@ -256,44 +326,54 @@ export class SessionStore {
   }
 
   /** The call with retries, and one replay in a new session if Graph asks for one. */
-  #requestWithReplay<T>(call: (context: SessionContext) => Promise<T>, options: RequestOptions) {
-    return this.#requestWithRetries(call, options).pipe(
+  #requestWithReplay<T>(call: WorkbookCall<T>, options: RequestOptions, attemptTimeout: number) {
+    const attempt = () => this.#requestWithRetries(call, options, attemptTimeout);
+    return attempt().pipe(
       catchError((error: WorkbookError) =>
-        error.kind === "recreate-session"
-          ? this.#requestWithRetries(call, options)
-          : throwError(() => error),
+        error.kind === "recreate-session" ? attempt() : throwError(() => error),
       ),
     );
   }
 
-  #requestWithRetries<T>(call: (context: SessionContext) => Promise<T>, options: RequestOptions) {
+  #requestWithRetries<T>(call: WorkbookCall<T>, options: RequestOptions, attemptTimeout: number) {
     const { retry, scheduler, random } = this.#options;
     const idempotent = options.idempotent ?? false;
 
     return defer(() => this.open()).pipe(
-      switchMap((session) => this.#callInSession(call, session)),
+      switchMap((session) =>
+        this.#afterCooldown(this.#callInSession(call, session, attemptTimeout)),
+      ),
       retryWithBackoff<T>({
         ...retry,
         scheduler,
         random,
-        classify: (error) => asWorkbookError(error, "request"),
+        classify: (error) => this.#asWorkbookError(error, "request", true),
         // A failed open() already spent the creation retries; only the call itself is resent.
         shouldRetry: (error) =>
-          error.operation === "request" && error.retryable && (idempotent || error.status !== null),
+          error.operation === "request" &&
+          error.retryable &&
+          (idempotent || !mayHaveBeenApplied(error)),
       }),
     );
   }
 
-  #callInSession<T>(call: (context: SessionContext) => Promise<T>, session: WorkbookSession) {
-    return fromAbortable((signal) =>
+  #callInSession<T>(call: WorkbookCall<T>, session: WorkbookSession, attemptTimeout: number) {
+    const { scheduler } = this.#options;
+    const run = (signal: AbortSignal) =>
       call({
         session,
         signal,
         api: (path) => this.#api.workbookRequest(path, session.id, signal),
+      });
+
+    return fromAbortable(run).pipe(
+      timeout({
+        first: attemptTimeout,
+        scheduler,
+        with: () => throwError(() => attemptTimedOut("request", attemptTimeout)),
       }),
-    ).pipe(
       catchError((error: unknown) => {
-        const failure = classifyError(error, { operation: "request", sessionful: true });
+        const failure = this.#asWorkbookError(error, "request", true);
         return throwError(() => this.#afterSessionError(failure, session));
       }),
     );
@@ -308,15 +388,15 @@ export class SessionStore {
     const state = this.getState();
     const current = state.status === "active" && state.session.id === session.id;
 
+    if (error.kind === "recreate-session" && !session.persistChanges) {
+      const lost = scratchSessionLost(error);
+      if (current) this.#dispatch({ type: "session-lost", error: lost, recreate: false });
+      return lost;
+    }
     if (error.kind === "recreate-session") {
-      if (!session.persistChanges) {
-        if (current) this.#dispatch({ type: "session-lost", error, recreate: false });
-        return scratchSessionLost(error);
-      }
       if (current) this.#recreate(error);
       return error;
     }
-
     if (endsSession(error) && current) {
       this.#dispatch({ type: "session-lost", error, recreate: false });
     }
@@ -329,6 +409,32 @@ export class SessionStore {
     this.open().catch(() => undefined);
   }
 
+  /** Classifies a failure at the store's time, and remembers any cooldown Graph asked for. */
+  #asWorkbookError(
+    error: unknown,
+    operation: "createSession" | "refreshSession" | "request",
+    sessionful: boolean,
+  ): WorkbookError {
+    const failure = isWorkbookError(error)
+      ? error
+      : classifyError(error, this.#api.context(operation, sessionful));
+
+    if (failure.retryAfterMs !== null) {
+      const until = this.#options.scheduler.now() + failure.retryAfterMs;
+      this.#cooldownUntil = Math.max(this.#cooldownUntil, until);
+    }
+    return failure;
+  }
+
+  /** Holds a request back until Graph's latest cooldown has passed. */
+  #afterCooldown<T>(request$: Observable<T>): Observable<T> {
+    const { scheduler } = this.#options;
+    return defer(() => {
+      const wait = this.#cooldownUntil - scheduler.now();
+      return wait > 0 ? timer(wait, scheduler).pipe(switchMap(() => request$)) : request$;
+    });
+  }
+
   async #closeOnServer(sessionId: string): Promise<void> {
     await lastValueFrom(this.#api.closeSession(sessionId), { defaultValue: undefined }).catch(
       () => undefined,
@@ -336,14 +442,32 @@ export class SessionStore {
   }
 }
 
-const disposedWords = "The store was disposed; create a new SessionStore to continue.";
-const closedWords = "The store was closed before the session opened.";
-const abortedWords = "The call was cancelled by its AbortSignal.";
-
-function endsSession(error: WorkbookError): boolean {
-  return error.kind === "session-lost" || error.kind === "auth";
+function newOpening(): Opening {
+  let resolve: (session: WorkbookSession) => void = () => undefined;
+  let reject: (error: WorkbookError) => void = () => undefined;
+  const promise = new Promise<WorkbookSession>((resolvePromise, rejectPromise) => {
+    resolve = resolvePromise;
+    reject = rejectPromise;
+  });
+  return { promise, resolve, reject, subscription: null };
 }
 
-function asWorkbookError(error: unknown, operation: "createSession" | "request"): WorkbookError {
-  return isWorkbookError(error) ? error : classifyError(error, { operation, sessionful: false });
+/** Errors after which Graph's session cannot be used again. */
+function endsSession(error: WorkbookError): boolean {
+  if (error.kind === "session-lost") return true;
+  if (error.kind !== "auth") return false;
+  return error.status === 401 || equalsCode(error.innerCode, "unauthorizedUncategorized");
+}
+
+/** With no answer, or a gateway timeout, Graph may have carried the call out. */
+function mayHaveBeenApplied(error: WorkbookError): boolean {
+  return (
+    error.status === null ||
+    error.status === 504 ||
+    equalsCode(error.innerCode, "gatewayTimeoutUncategorized")
+  );
+}
+
+function equalsCode(code: string | null, expected: string): boolean {
+  return code !== null && code.toLowerCase() === expected.toLowerCase();
 }

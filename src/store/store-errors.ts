@@ -1,7 +1,6 @@
-import type { GraphOperation } from "../errors/workbook-error";
-import { WorkbookError } from "../errors/workbook-error";
+import { type GraphOperation, WorkbookError, workbookErrorInit } from "../errors/workbook-error";
 
-/** The store was disposed or closed while the operation waited. */
+/** The store was disposed or closed, or the caller cancelled, while the operation waited. */
 export function cancelledError(operation: GraphOperation, why: string): WorkbookError {
   return new WorkbookError({
     kind: "aborted",
@@ -23,7 +22,7 @@ export function openTimedOut(
   return new WorkbookError({
     kind: "transient",
     operation: "createSession",
-    status: last?.status ?? null,
+    status: null,
     code: "openTimeout",
     innerCode: null,
     attempts,
@@ -35,11 +34,8 @@ export function openTimedOut(
 /** A non-persistent session was lost, so replaying a call would drop its earlier changes. */
 export function scratchSessionLost(error: WorkbookError): WorkbookError {
   return new WorkbookError({
+    ...workbookErrorInit(error),
     kind: "session-lost",
-    operation: "request",
-    status: error.status,
-    code: error.code,
-    innerCode: error.innerCode,
     detail:
       "The session was created with persistChanges: false and Graph ended it, so the " +
       "changes made in it are gone. The call was not replayed in a new session; " +
@@ -47,3 +43,7 @@ export function scratchSessionLost(error: WorkbookError): WorkbookError {
     cause: error,
   });
 }
+
+export const disposedWords = "The store was disposed; create a new SessionStore to continue.";
+export const closedWords = "The store was closed while the call waited for its session.";
+export const abortedWords = "The call was cancelled by its AbortSignal.";

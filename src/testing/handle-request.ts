@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { SESSION_HEADER } from "../graph/session-api";
 import { applyFault } from "./apply-fault";
 import { dispatchRoute } from "./dispatch-route";
 import type { EmulatorState } from "./emulator-state";
@@ -8,9 +9,8 @@ import { graphErrorSpec } from "./graph-error-spec";
 import type { ParsedBody } from "./request-body";
 import { parseBody, readBody } from "./request-body";
 import type { RequestLog } from "./request-log";
-import { SESSION_HEADER } from "./session-access";
-import type { WorkbookAddress } from "./workbook-address";
-import { parseWorkbookAddress } from "./workbook-address";
+import type { RequestedWorkbook } from "./request-path";
+import { parseRequestPath } from "./request-path";
 import type { WorkbookRoute } from "./workbook-route";
 import { matchWorkbookRoute, ROUTE_METHODS } from "./workbook-route";
 
@@ -24,7 +24,7 @@ export interface RequestRuntime {
 }
 
 interface IncomingCall {
-  readonly address: WorkbookAddress | undefined;
+  readonly address: RequestedWorkbook | undefined;
   readonly route: WorkbookRoute | undefined;
   readonly body: ParsedBody;
 }
@@ -70,7 +70,7 @@ function understand(
   text: string,
 ): IncomingCall {
   const pathname = (request.url ?? "/").split("?")[0] ?? "/";
-  const address = parseWorkbookAddress(pathname);
+  const address = parseRequestPath(pathname);
   const method = request.method ?? "GET";
   const route = address && matchWorkbookRoute(address.rest, method);
   return { address, route, body: parseBody(text, headers["content-type"]) };

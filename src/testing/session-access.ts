@@ -1,3 +1,4 @@
+import { SESSION_HEADER } from "../graph/session-api";
 import type { EmulatorState } from "./emulator-state";
 import type { Exchange } from "./exchange";
 import type { GraphErrorSpec } from "./graph-error-spec";
@@ -5,9 +6,6 @@ import { graphErrorSpec } from "./graph-error-spec";
 import type { RouteRequest } from "./route-request";
 import type { EmulatedSession } from "./session-registry";
 import type { WorkbookView } from "./workbook-view";
-
-/** Name of the header that carries a session id (Node delivers header names in lower case). */
-export const SESSION_HEADER = "workbook-session-id";
 
 /**
  * Finds the session named by the request's header, counting the call as activity. Answers 400

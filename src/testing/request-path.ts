@@ -1,5 +1,5 @@
-/** Where a request's workbook lives, and what it asks of it. */
-export interface WorkbookAddress {
+/** The workbook a request path names, and what the path asks of it. */
+export interface RequestedWorkbook {
   /** API version segment in lower case: `v1.0` or `beta`. */
   readonly version: string;
   /** The driveItem part of the path as received (still encoded), e.g. `me/drive/items/X`. */
@@ -23,7 +23,7 @@ const VERSIONS = new Set(["v1.0", "beta"]);
  * `/workbooks/{id}`.
  * Structural segments compare case-insensitively; returns `undefined` for anything else.
  */
-export function parseWorkbookAddress(pathname: string): WorkbookAddress | undefined {
+export function parseRequestPath(pathname: string): RequestedWorkbook | undefined {
   const segments = pathname.split("/").filter((segment) => segment !== "");
   const version = segments[0]?.toLowerCase();
   if (version === undefined || !VERSIONS.has(version)) return undefined;
