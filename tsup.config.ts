@@ -1,15 +1,26 @@
 import { defineConfig } from "tsup";
 
-export default defineConfig({
-  entry: {
-    index: "src/index.ts",
-    "testing/index": "src/testing/index.ts",
+const external = ["rxjs", "immer", "@microsoft/microsoft-graph-client"];
+
+export default defineConfig([
+  {
+    entry: {
+      index: "src/index.ts",
+      "testing/index": "src/testing/index.ts",
+    },
+    format: ["esm", "cjs"],
+    dts: true,
+    clean: true,
+    sourcemap: true,
+    target: "es2022",
+    treeshake: true,
+    external,
   },
-  format: ["esm", "cjs"],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: "es2022",
-  treeshake: true,
-  external: ["rxjs", "immer", "@microsoft/microsoft-graph-client"],
-});
+  {
+    entry: { "testing/cli": "src/testing/cli.ts" },
+    format: ["esm"],
+    target: "node20",
+    banner: { js: "#!/usr/bin/env node" },
+    external,
+  },
+]);

@@ -9,7 +9,7 @@ export type { ErrorKind } from "./errors/error-kind";
 export { isRetryableKind } from "./errors/error-kind";
 export type { GraphOperation, WorkbookErrorInit } from "./errors/workbook-error";
 export { isWorkbookError, WorkbookError } from "./errors/workbook-error";
-export { SESSION_HEADER } from "./graph/session-api";
+export { SESSION_HEADER } from "./graph/session-header";
 export type { WorkbookAddress } from "./graph/workbook-address";
 export { parseWorkbookAddress } from "./graph/workbook-address";
 export type { BackoffOptions, ResolvedBackoff } from "./retry/backoff";

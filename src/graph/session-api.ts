@@ -32,6 +32,7 @@ import { fromAbortable } from "./from-abortable";
 import { type GraphPath, resolveGraphLocation } from "./graph-location";
 import { readOperationProgress } from "./operation-status";
 import { discardBody, ownProperty, readJsonBody, readSessionBody } from "./session-body";
+import { SESSION_HEADER } from "./session-header";
 import type { WorkbookAddress } from "./workbook-address";
 
 /** How long-running session creation is polled. */
@@ -62,9 +63,6 @@ export interface CreateSessionRequest {
   readonly commitExplicitly?: boolean | undefined;
   readonly deferCoauthoringMerge?: boolean | undefined;
 }
-
-/** The session header Graph documents. */
-export const SESSION_HEADER = "workbook-session-id";
 
 /** A createSession answer: the session, or the operation to poll for it. */
 type CreateOutcome = { readonly session: WorkbookSession } | { readonly location: string | null };

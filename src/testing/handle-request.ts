@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { SESSION_HEADER } from "../graph/session-api";
+import { SESSION_HEADER } from "../graph/session-header";
 import { applyFault } from "./apply-fault";
 import { dispatchRoute } from "./dispatch-route";
 import type { EmulatorState } from "./emulator-state";

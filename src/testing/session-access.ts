@@ -1,4 +1,4 @@
-import { SESSION_HEADER } from "../graph/session-api";
+import { SESSION_HEADER } from "../graph/session-header";
 import type { EmulatorState } from "./emulator-state";
 import type { Exchange } from "./exchange";
 import type { GraphErrorSpec } from "./graph-error-spec";
