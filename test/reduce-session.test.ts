@@ -53,9 +53,9 @@ describe("reduceSession", () => {
     expect(reduceSession(initialSessionState, { type: "reset" })).toBe(initialSessionState);
     expect(reduceSession(active, { type: "create-requested" })).toBe(active);
     expect(reduceSession(active, { type: "created", session: { ...session } })).toBe(active);
-    expect(reduceSession(initialSessionState, { type: "attempt-started", attempt: 3 })).toBe(
-      initialSessionState,
-    );
+    expect(
+      reduceSession(initialSessionState, { type: "attempt-started", attempt: 3, sendsAt: null }),
+    ).toBe(initialSessionState);
   });
 
   it("sends a lost session back to creating, or to failed when it cannot be recreated", () => {

@@ -231,8 +231,9 @@ function fromGraphClientError(
     note: chain === null ? notGraphFormat(describeBody(error.body)) : null,
     retryAfter: headerOf(error.headers, "retry-after"),
     requestId: typeof error.requestId === "string" ? error.requestId : null,
-    cause: error,
   };
+  // The client's error is not kept as the cause: it carries the server's text
+  // unmasked, and a server may echo what it was sent.
   return fromEvidence(evidence, context);
 }
 

@@ -27,10 +27,10 @@ const recipes: Recipes = {
     return castDraft({ status: "creating", attempt: 1, lastError: null, nextAttemptAt: null });
   },
 
-  "attempt-started": (draft, { attempt }) => {
+  "attempt-started": (draft, { attempt, sendsAt }) => {
     if (draft.status !== "creating") return undefined;
     draft.attempt = attempt;
-    draft.nextAttemptAt = null;
+    draft.nextAttemptAt = sendsAt;
     return undefined;
   },
 

@@ -4,7 +4,12 @@ import type { WorkbookSession } from "./session-state";
 /** Every change a store makes to its state, as data. Reduced by `reduceSession`. */
 export type SessionAction =
   | { readonly type: "create-requested" }
-  | { readonly type: "attempt-started"; readonly attempt: number }
+  | {
+      readonly type: "attempt-started";
+      readonly attempt: number;
+      /** When the attempt is sent, if a server cooldown holds it back; else null. */
+      readonly sendsAt: number | null;
+    }
   | {
       readonly type: "attempt-failed";
       readonly error: WorkbookError;

@@ -20,7 +20,11 @@ export interface CreatingState {
   readonly attempt: number;
   /** Why the previous attempt failed, or null on the first attempt. */
   readonly lastError: WorkbookError | null;
-  /** When the next attempt starts (ms since the epoch, on the store's clock), or null while one runs. */
+  /**
+   * When the next request of the creation is sent (ms since the epoch, on the
+   * store's clock) while the store waits: a backoff after a failed attempt, or
+   * a server cooldown (`Retry-After`). Null while a request is under way.
+   */
   readonly nextAttemptAt: number | null;
 }
 

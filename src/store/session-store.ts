@@ -30,6 +30,7 @@ import {
   abortedWords,
   cancelledError,
   closedWords,
+  cooldownTooLong,
   disposedWords,
   openTimedOut,
   scratchSessionLost,
@@ -137,9 +138,11 @@ export class SessionStore {
    * sending a workbook's calls one after another, writes especially.
    */
   request<T>(call: WorkbookCall<T>, options: RequestOptions = {}): Promise<T> {
-    const attemptTimeout = readDelay(options.timeout, "timeout", this.#options.attemptTimeout, 1);
-    const request$ = defer(() => this.#requestWithReplay(call, options, attemptTimeout));
-    return this.#track(request$, "request", options.signal);
+    const request$ = defer(() => {
+      const timeout = readDelay(options.timeout, "timeout", this.#options.attemptTimeout, 1);
+      return this.#requestWithReplay(call, options, timeout);
+    });
+    return this.#track(request$, "request", options?.signal);
   }
 
   /**
@@ -153,7 +156,10 @@ export class SessionStore {
     if (this.disposed || state.status !== "active") return;
 
     const { session } = state;
-    const refresh$ = this.#api.refreshSession(session.id).pipe(
+    const refresh$ = this.#afterCooldown(
+      this.#api.refreshSession(session.id),
+      "refreshSession",
+    ).pipe(
       catchError((error: unknown) => {
         const failure = this.#asWorkbookError(error, "refreshSession", true);
         return throwError(() => this.#afterSessionError(failure, session));
@@ -165,13 +171,16 @@ export class SessionStore {
   /**
    * Ends the session: cancels a creation and every call under way, returns to
    * `idle` at once, and asks Graph to close the session. Closing is best effort
-   * and never rejects; a session Graph cannot close expires by itself.
+   * and never rejects. While Graph's cooldown (`Retry-After`) lasts nothing is
+   * sent, as Graph asks; a session left open that way expires by itself.
    */
   async close(): Promise<void> {
     this.#cancelAll(closedWords);
     const state = this.getState();
     this.#dispatch({ type: "reset" });
-    if (state.status === "active") await this.#closeOnServer(state.session.id);
+    if (state.status === "active" && this.#cooldownLeft() === 0) {
+      await this.#closeOnServer(state.session.id);
+    }
   }
 
   /**
@@ -295,11 +304,13 @@ export class SessionStore {
 
     const attempt$ = defer(() => {
       attempt += 1;
-      this.#dispatch({ type: "attempt-started", attempt });
-      return this.#api.createSession(this.#createRequest());
+      const wait = this.#cooldownLeft();
+      const sendsAt = wait > 0 ? this.#options.scheduler.now() + wait : null;
+      this.#dispatch({ type: "attempt-started", attempt, sendsAt });
+      return this.#afterCooldown(this.#api.createSession(this.#createRequest()), "createSession");
     });
 
-    return this.#afterCooldown(attempt$).pipe(
+    return attempt$.pipe(
       retryWithBackoff({
         ...retry,
         scheduler,
@@ -327,10 +338,19 @@ export class SessionStore {
 
   /** The call with retries, and one replay in a new session if Graph asks for one. */
   #requestWithReplay<T>(call: WorkbookCall<T>, options: RequestOptions, attemptTimeout: number) {
-    const attempt = () => this.#requestWithRetries(call, options, attemptTimeout);
-    return attempt().pipe(
+    const run = () => this.#requestWithRetries(call, options, attemptTimeout);
+    const replay = (first: WorkbookError) =>
+      run().pipe(
+        catchError((error: WorkbookError) =>
+          throwError(() => error.withAttempts(error.attempts + first.attempts)),
+        ),
+      );
+
+    return run().pipe(
       catchError((error: WorkbookError) =>
-        error.kind === "recreate-session" ? attempt() : throwError(() => error),
+        error.kind === "recreate-session" && error.operation === "request"
+          ? replay(error)
+          : throwError(() => error),
       ),
     );
   }
@@ -341,7 +361,7 @@ export class SessionStore {
 
     return defer(() => this.open()).pipe(
       switchMap((session) =>
-        this.#afterCooldown(this.#callInSession(call, session, attemptTimeout)),
+        this.#afterCooldown(this.#callInSession(call, session, attemptTimeout), "request"),
       ),
       retryWithBackoff<T>({
         ...retry,
@@ -406,7 +426,8 @@ export class SessionStore {
   /** Replaces a session Graph dropped, without passing through `failed`. */
   #recreate(error: WorkbookError): void {
     this.#dispatch({ type: "session-lost", error, recreate: true });
-    this.open().catch(() => undefined);
+    // A subscriber that saw "creating" may have closed or disposed the store.
+    if (this.getState().status === "creating") this.open().catch(() => undefined);
   }
 
   /** Classifies a failure at the store's time, and remembers any cooldown Graph asked for. */
@@ -426,12 +447,24 @@ export class SessionStore {
     return failure;
   }
 
-  /** Holds a request back until Graph's latest cooldown has passed. */
-  #afterCooldown<T>(request$: Observable<T>): Observable<T> {
-    const { scheduler } = this.#options;
+  /** How long Graph's latest cooldown still lasts, in ms. */
+  #cooldownLeft(): number {
+    return Math.max(0, this.#cooldownUntil - this.#options.scheduler.now());
+  }
+
+  /**
+   * Holds a request back until Graph's latest cooldown has passed. A cooldown
+   * longer than `retry.maxRetryAfter` fails the request at once instead.
+   */
+  #afterCooldown<T>(request$: Observable<T>, operation: GraphOperation): Observable<T> {
+    const { scheduler, retry } = this.#options;
     return defer(() => {
-      const wait = this.#cooldownUntil - scheduler.now();
-      return wait > 0 ? timer(wait, scheduler).pipe(switchMap(() => request$)) : request$;
+      const wait = this.#cooldownLeft();
+      if (wait === 0) return request$;
+      if (wait > retry.maxRetryAfter) {
+        return throwError(() => cooldownTooLong(operation, wait, retry.maxRetryAfter));
+      }
+      return timer(wait, scheduler).pipe(switchMap(() => request$));
     });
   }
 
@@ -459,8 +492,19 @@ function endsSession(error: WorkbookError): boolean {
   return error.status === 401 || equalsCode(error.innerCode, "unauthorizedUncategorized");
 }
 
-/** With no answer, or a gateway timeout, Graph may have carried the call out. */
+/* Second-level codes with which Graph says the failed request may be sent again. */
+const RESEND_CODES = [
+  "tooManyRequestsUncategorized",
+  "serviceUnavailableUncategorized",
+  "transientFailure",
+];
+
+/**
+ * Whether Graph may have carried the call out although it failed: no answer came,
+ * or a gateway timed out, unless Graph's code says to send it again.
+ */
 function mayHaveBeenApplied(error: WorkbookError): boolean {
+  if (RESEND_CODES.some((code) => equalsCode(error.innerCode, code))) return false;
   return (
     error.status === null ||
     error.status === 504 ||

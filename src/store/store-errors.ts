@@ -31,6 +31,22 @@ export function openTimedOut(
   });
 }
 
+/** Graph's cooldown outlasts what the store may wait, so nothing was sent. */
+export function cooldownTooLong(operation: GraphOperation, waitMs: number, limitMs: number) {
+  return new WorkbookError({
+    kind: "throttled",
+    operation,
+    status: null,
+    code: "cooldown",
+    innerCode: null,
+    retryAfterMs: waitMs,
+    detail:
+      `Graph asked this app to send nothing for another ${Math.ceil(waitMs / 1000)} s ` +
+      `(Retry-After), longer than retry.maxRetryAfter (${Math.ceil(limitMs / 1000)} s); ` +
+      "the request was not sent.",
+  });
+}
+
 /** A non-persistent session was lost, so replaying a call would drop its earlier changes. */
 export function scratchSessionLost(error: WorkbookError): WorkbookError {
   return new WorkbookError({
