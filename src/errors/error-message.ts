@@ -66,11 +66,7 @@ function advice(fields: MessageFields): string {
         "create a new session and send the request again."
       );
     case "session-lost":
-      return (
-        "The workbook session can no longer be used and must not be recreated " +
-        "automatically; drop it, and open a new one only after the cause named by the " +
-        "codes is dealt with."
-      );
+      return sessionLostAdvice(fields);
     case "auth":
       return authAdvice(fields);
     case "fatal":
@@ -78,6 +74,20 @@ function advice(fields: MessageFields): string {
     case "aborted":
       return "Nothing needs to be done unless the cancellation was unexpected.";
   }
+}
+
+function sessionLostAdvice(fields: MessageFields): string {
+  if (fields.codes.some((code) => code.toLowerCase() === "invalidsessionrecreatable")) {
+    return (
+      "Graph ended the session; a new one can be opened, but whatever was not " +
+      "saved in the old one is gone."
+    );
+  }
+  return (
+    "The workbook session can no longer be used and must not be recreated " +
+    "automatically; drop it, and open a new one only after the cause named by the " +
+    "codes is dealt with."
+  );
 }
 
 function throttledAdvice(retryAfterMs: number | null): string {

@@ -7,7 +7,7 @@ export type CliRequest =
   | { readonly kind: "error"; readonly message: string };
 
 /** Usage text of the emulator command. */
-export const CLI_USAGE = `Usage: npm run emulator -- [options]
+export const CLI_USAGE = `Usage: graph-workbook-emulator [options]   (in the repository: npm run emulator -- [options])
 
 Starts a local Microsoft Graph workbook emulator.
 
