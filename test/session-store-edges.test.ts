@@ -2,6 +2,7 @@ import { type SessionState, WorkbookError } from "graph-workbook-session";
 import { setAutoFreeze } from "immer";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
+  addRow,
   driveUntilSettled,
   recordStates,
   settleIo,
@@ -14,9 +15,6 @@ import {
 const h = useHarness();
 
 beforeEach(useVirtualTime);
-
-const addRow = (session: { api(path: string): { post(body: unknown): Promise<unknown> } }) =>
-  session.api("/tables('Table1')/rows/add").post({ values: [["x"]] });
 
 describe("re-entrancy", () => {
   it("shares one creation with a subscriber that opens while the store is creating", async () => {

@@ -4,6 +4,7 @@ import { defer, lastValueFrom } from "rxjs";
 import { describe, expect, it, vi } from "vitest";
 import {
   driveUntilSettled,
+  listSheets,
   recordStates,
   statuses,
   until,
@@ -13,9 +14,6 @@ import {
 } from "./support/harness";
 
 const h = useHarness();
-
-const listSheets = (session: { api(path: string): { get(): Promise<unknown> } }) =>
-  session.api("/worksheets").get();
 
 describe("workbook calls in the session", () => {
   it("sends the documented session header form on every call", async () => {

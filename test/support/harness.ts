@@ -1,5 +1,10 @@
 import { Client } from "@microsoft/microsoft-graph-client";
-import { type SessionState, SessionStore, type SessionStoreOptions } from "graph-workbook-session";
+import {
+  type SessionContext,
+  type SessionState,
+  SessionStore,
+  type SessionStoreOptions,
+} from "graph-workbook-session";
 import {
   createEmulatorClient,
   type EmulatorOptions,
@@ -154,4 +159,31 @@ export async function driveUntilSettled<T>(
     await vi.advanceTimersByTimeAsync(stepMs);
   }
   throw new Error(`still pending after ${maxSteps} steps of ${stepMs} ms`);
+}
+
+/** A workbook call that reads the worksheets. */
+export const listSheets = (session: SessionContext) => session.api("/worksheets").get();
+
+/** A workbook call that appends a row: a write, not safe to send twice. */
+export const addRow = (session: SessionContext) =>
+  session.api("/tables('Table1')/rows/add").post({ values: [["x"]] });
+
+/**
+ * Sends a worksheets call that Graph answers with 429 and `Retry-After`, and
+ * returns the pending call and when the throttled request arrived.
+ */
+export async function throttleOneCall(
+  harness: Harness,
+  store: SessionStore,
+  retryAfterSeconds: number,
+): Promise<{ call: Promise<unknown>; throttledAt: number }> {
+  harness.emulator.fault("worksheets", { status: 429, retryAfter: retryAfterSeconds });
+  const call = store.request(listSheets).catch((error: unknown) => error);
+  await until(
+    () => harness.emulator.requestsTo("worksheets").length === 1,
+    "the call was throttled",
+  );
+  await settleIo();
+  const throttledAt = harness.emulator.requestsTo("worksheets")[0]?.time ?? Number.NaN;
+  return { call, throttledAt };
 }
