@@ -1,25 +1,13 @@
-import type { Client } from "@microsoft/microsoft-graph-client";
 import { GraphError, ResponseType } from "@microsoft/microsoft-graph-client";
-import type { WorkbookEmulator } from "graph-workbook-session/testing";
-import { createEmulatorClient, startEmulator } from "graph-workbook-session/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useEmulator } from "./support/emulator-fixture";
 
-let emulator: WorkbookEmulator;
-let client: Client;
-
-beforeEach(async () => {
-  emulator = await startEmulator({ asyncCreate: { mode: "async" } });
-  client = createEmulatorClient(emulator);
-});
-
-afterEach(async () => {
-  await emulator.close();
-});
+const fixture = useEmulator({ asyncCreate: { mode: "async" } });
 
 const ADDRESS = "/me/drive/items/ITEM";
 
 async function createAsync(address = ADDRESS, persistChanges = true): Promise<Response> {
-  return client
+  return fixture.client
     .api(`${address}/workbook/createSession`)
     .header("Prefer", "respond-async")
     .responseType(ResponseType.RAW)
@@ -28,7 +16,7 @@ async function createAsync(address = ADDRESS, persistChanges = true): Promise<Re
 
 async function pollStatuses(location: string, count: number): Promise<Record<string, unknown>[]> {
   const answers: Record<string, unknown>[] = [];
-  for (let poll = 0; poll < count; poll++) answers.push(await client.api(location).get());
+  for (let poll = 0; poll < count; poll++) answers.push(await fixture.client.api(location).get());
   return answers;
 }
 
@@ -58,39 +46,39 @@ describe("asynchronous createSession", () => {
     const workbook = "https://graph.microsoft.com/v1.0/me/drive/items/ITEM/workbook";
     expect(third?.resourceLocation).toBe(`${workbook}/sessionInfoResource(key='${operationId}')`);
 
-    const info = await client.api(third?.resourceLocation as string).get();
+    const info = await fixture.client.api(third?.resourceLocation as string).get();
     expect(info).toMatchObject({ persistChanges: false });
-    expect(emulator.sessions()).toEqual([
+    expect(fixture.emulator.sessions()).toEqual([
       expect.objectContaining({ id: info.id, persistChanges: false, workbook: "item:ITEM" }),
     ]);
-    expect(emulator.requestsTo("operation")).toHaveLength(3);
-    expect(emulator.requestsTo("sessionInfo")).toHaveLength(1);
+    expect(fixture.emulator.requestsTo("operation")).toHaveLength(3);
+    expect(fixture.emulator.requestsTo("sessionInfo")).toHaveLength(1);
   });
 
   it("creates the session only when the operation succeeds, and it works afterwards", async () => {
     const location = (await createAsync()).headers.get("location") ?? "";
     await pollStatuses(location, 2);
-    expect(emulator.sessions()).toEqual([]);
+    expect(fixture.emulator.sessions()).toEqual([]);
 
     const [done] = await pollStatuses(location, 1);
-    const info = await client.api(done?.resourceLocation as string).get();
-    const refresh = client
+    const info = await fixture.client.api(done?.resourceLocation as string).get();
+    const refresh = fixture.client
       .api(`${ADDRESS}/workbook/refreshSession`)
       .header("workbook-session-id", info.id);
     await expect(refresh.post({})).resolves.toBeUndefined();
   });
 
   it("keeps answering the final status once reached", async () => {
-    emulator.configure({ asyncCreate: { runningPolls: 0 } });
+    fixture.emulator.configure({ asyncCreate: { runningPolls: 0 } });
     const location = (await createAsync()).headers.get("location") ?? "";
     const answers = await pollStatuses(location, 3);
 
     expect(answers.map((answer) => answer.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
-    expect(emulator.sessions()).toHaveLength(1);
+    expect(fixture.emulator.sessions()).toHaveLength(1);
   });
 
   it("starts with notStarted polls when configured", async () => {
-    emulator.configure({ asyncCreate: { notStartedPolls: 1, runningPolls: 1 } });
+    fixture.emulator.configure({ asyncCreate: { notStartedPolls: 1, runningPolls: 1 } });
     const location = (await createAsync()).headers.get("location") ?? "";
     const answers = await pollStatuses(location, 3);
 
@@ -98,7 +86,7 @@ describe("asynchronous createSession", () => {
   });
 
   it("spells statuses in pascal case when configured", async () => {
-    emulator.configure({ asyncCreate: { statusCasing: "pascal", notStartedPolls: 1 } });
+    fixture.emulator.configure({ asyncCreate: { statusCasing: "pascal", notStartedPolls: 1 } });
     const location = (await createAsync()).headers.get("location") ?? "";
     const answers = await pollStatuses(location, 4);
 
@@ -112,7 +100,7 @@ describe("asynchronous createSession", () => {
   });
 
   it("ends failed with status 200 and the default three-level error", async () => {
-    emulator.configure({ asyncCreate: { outcome: "failed", runningPolls: 1 } });
+    fixture.emulator.configure({ asyncCreate: { outcome: "failed", runningPolls: 1 } });
     const location = (await createAsync()).headers.get("location") ?? "";
     const [running, failed] = await pollStatuses(location, 2);
 
@@ -128,13 +116,13 @@ describe("asynchronous createSession", () => {
       },
     });
     expect(failed).not.toHaveProperty("resourceLocation");
-    expect(emulator.sessions()).toEqual([]);
-    expect(emulator.requestsTo("operation").map((r) => r.answeredWith)).toEqual([200, 200]);
+    expect(fixture.emulator.sessions()).toEqual([]);
+    expect(fixture.emulator.requestsTo("operation").map((r) => r.answeredWith)).toEqual([200, 200]);
   });
 
   it("reports a configured failure error", async () => {
     const failure = { code: "accessDenied", innerError: { code: "invalidSessionRestricted" } };
-    emulator.configure({ asyncCreate: { outcome: "failed", runningPolls: 0, failure } });
+    fixture.emulator.configure({ asyncCreate: { outcome: "failed", runningPolls: 0, failure } });
     const location = (await createAsync()).headers.get("location") ?? "";
     const [failed] = await pollStatuses(location, 1);
 
@@ -152,7 +140,7 @@ describe("asynchronous createSession", () => {
       `${ADDRESS}/workbook/operations/unknown`,
       `/me/drive/items/OTHER/workbook/operations/${operationId}`,
     ]) {
-      const error = await client
+      const error = await fixture.client
         .api(path)
         .get()
         .catch((caught: unknown) => caught);
@@ -166,23 +154,23 @@ describe("asynchronous createSession", () => {
     const key = location.split("/").pop();
     const path = `${ADDRESS}/workbook/sessionInfoResource(key='${key}')`;
 
-    await expect(client.api(path).get()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(fixture.client.api(path).get()).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it("writes links on the emulator's own origin when nothing was forwarded", async () => {
-    const response = await fetch(`${emulator.url}/v1.0${ADDRESS}/workbook/createSession`, {
+    const response = await fetch(`${fixture.emulator.url}/v1.0${ADDRESS}/workbook/createSession`, {
       method: "POST",
       headers: { prefer: "respond-async" },
     });
 
     expect(response.status).toBe(202);
     expect(response.headers.get("location")).toMatch(
-      new RegExp(`^${emulator.url}/v1\\.0/me/drive/items/ITEM/workbook/operations/`),
+      new RegExp(`^${fixture.emulator.url}/v1\\.0/me/drive/items/ITEM/workbook/operations/`),
     );
   });
 
   it("uses X-Forwarded-Host with https as the default protocol", async () => {
-    const response = await fetch(`${emulator.url}/v1.0${ADDRESS}/workbook/createSession`, {
+    const response = await fetch(`${fixture.emulator.url}/v1.0${ADDRESS}/workbook/createSession`, {
       method: "POST",
       headers: { prefer: "respond-async", "x-forwarded-host": "proxy.test:8443" },
     });
@@ -199,21 +187,21 @@ describe("asynchronous createSession", () => {
 
   it("sends a configured foreign Location verbatim; the emulator client refuses it", async () => {
     const foreign = "https://attacker.example.com/v1.0/collect";
-    emulator.configure({ asyncCreate: { location: foreign } });
+    fixture.emulator.configure({ asyncCreate: { location: foreign } });
     const response = await createAsync();
     expect(response.headers.get("location")).toBe(foreign);
 
-    const error = await client
+    const error = await fixture.client
       .api(foreign)
       .get()
       .catch((caught: unknown) => caught);
     expect((error as Error).message).toContain("only talks to https://graph.microsoft.com");
-    expect(emulator.requests).toHaveLength(1);
+    expect(fixture.emulator.requests).toHaveLength(1);
   });
 
   it("sends a configured resourceLocation verbatim", async () => {
     const resourceLocation = "https://attacker.example.com/session";
-    emulator.configure({ asyncCreate: { runningPolls: 0, resourceLocation } });
+    fixture.emulator.configure({ asyncCreate: { runningPolls: 0, resourceLocation } });
     const location = (await createAsync()).headers.get("location") ?? "";
     const [done] = await pollStatuses(location, 1);
 
@@ -223,16 +211,16 @@ describe("asynchronous createSession", () => {
 
 describe("synchronous answers to async requests", () => {
   it("answers 201 to Prefer: respond-async in the default sync mode", async () => {
-    emulator.configure({ asyncCreate: { mode: "sync" } });
+    fixture.emulator.configure({ asyncCreate: { mode: "sync" } });
     const response = await createAsync();
 
     expect(response.status).toBe(201);
     expect(await response.json()).toMatchObject({ persistChanges: true });
-    expect(emulator.requests[0]?.headers.prefer).toBe("respond-async");
+    expect(fixture.emulator.requests[0]?.headers.prefer).toBe("respond-async");
   });
 
   it("answers 201 without Prefer even in async mode", async () => {
-    const body = await client.api(`${ADDRESS}/workbook/createSession`).post({});
+    const body = await fixture.client.api(`${ADDRESS}/workbook/createSession`).post({});
 
     expect(body.id).toEqual(expect.any(String));
   });

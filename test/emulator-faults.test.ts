@@ -1,30 +1,14 @@
-import type { Client } from "@microsoft/microsoft-graph-client";
 import { GraphError, ResponseType, RetryHandlerOptions } from "@microsoft/microsoft-graph-client";
-import type { WorkbookEmulator } from "graph-workbook-session/testing";
-import {
-  createEmulatorClient,
-  rateLimitFault,
-  startEmulator,
-} from "graph-workbook-session/testing";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { rateLimitFault } from "graph-workbook-session/testing";
+import { describe, expect, it, vi } from "vitest";
+import { useEmulator } from "./support/emulator-fixture";
 
-let emulator: WorkbookEmulator;
-let client: Client;
-
-beforeEach(async () => {
-  emulator = await startEmulator();
-  client = createEmulatorClient(emulator);
-});
-
-afterEach(async () => {
-  vi.useRealTimers();
-  await emulator.close();
-});
+const fixture = useEmulator();
 
 const noRetry = [new RetryHandlerOptions(0, 0)];
 
 function createCall(address = "/me/drive/items/A") {
-  return client.api(`${address}/workbook/createSession`).middlewareOptions(noRetry);
+  return fixture.client.api(`${address}/workbook/createSession`).middlewareOptions(noRetry);
 }
 
 function createRaw(address = "/me/drive/items/A"): Promise<Response> {
@@ -52,22 +36,22 @@ describe("status faults", () => {
     [500, "internalServerError", "internalServerErrorUncategorized"],
     [403, "forbidden", "forbiddenUncategorized"],
   ])("answers a bare %i with the documented codes", async (status, code, innerCode) => {
-    emulator.fault("createSession", { status });
+    fixture.emulator.fault("createSession", { status });
     const error = await failure(createCall().post({}));
 
     expect([error.statusCode, error.code, inner(error).code]).toEqual([status, code, innerCode]);
-    expect(emulator.requests[0]?.answeredWith).toBe(status);
+    expect(fixture.emulator.requests[0]?.answeredWith).toBe(status);
   });
 
   it("applies once by default, then serves normally", async () => {
-    emulator.fault("createSession", { status: 503 });
+    fixture.emulator.fault("createSession", { status: 503 });
     await failure(createCall().post({}));
 
     await expect(createCall().post({})).resolves.toMatchObject({ persistChanges: true });
   });
 
   it("uses given codes, messages and an innermost code", async () => {
-    emulator.fault("createSession", {
+    fixture.emulator.fault("createSession", {
       status: 500,
       code: "GenericFileOpenError",
       innerCode: "internalServerErrorUncategorized",
@@ -85,9 +69,9 @@ describe("status faults", () => {
   });
 
   it("sends no second-level code when innerCode is null", async () => {
-    emulator.fault("worksheets", { status: 503, innerCode: null });
+    fixture.emulator.fault("worksheets", { status: 503, innerCode: null });
     const error = await failure(
-      client.api("/me/drive/items/A/workbook/worksheets").middlewareOptions(noRetry).get(),
+      fixture.client.api("/me/drive/items/A/workbook/worksheets").middlewareOptions(noRetry).get(),
     );
 
     expect(error.code).toBe("serviceUnavailable");
@@ -96,7 +80,7 @@ describe("status faults", () => {
   });
 
   it("defaults to 500 when a fault gives only a code", async () => {
-    emulator.fault("createSession", { code: "somethingOdd" });
+    fixture.emulator.fault("createSession", { code: "somethingOdd" });
     const error = await failure(createCall().post({}));
 
     expect([error.statusCode, error.code]).toEqual([500, "somethingOdd"]);
@@ -107,7 +91,7 @@ describe("Retry-After, headers and raw bodies", () => {
   it.each([5, "2.128", "Wed, 21 Oct 2037 07:28:00 GMT"])(
     "sends Retry-After %s verbatim",
     async (retryAfter) => {
-      emulator.fault("createSession", { status: 429, retryAfter });
+      fixture.emulator.fault("createSession", { status: 429, retryAfter });
       const response = await createRaw();
 
       expect(response.status).toBe(429);
@@ -116,7 +100,10 @@ describe("Retry-After, headers and raw bodies", () => {
   );
 
   it("adds custom headers", async () => {
-    emulator.fault("createSession", { status: 503, headers: { "x-ms-ags-diagnostic": "abc" } });
+    fixture.emulator.fault("createSession", {
+      status: 503,
+      headers: { "x-ms-ags-diagnostic": "abc" },
+    });
     const response = await createRaw();
 
     expect(response.headers.get("x-ms-ags-diagnostic")).toBe("abc");
@@ -124,7 +111,7 @@ describe("Retry-After, headers and raw bodies", () => {
 
   it("sends a raw body with its content type instead of the envelope", async () => {
     const body = "<html><body>Bad gateway</body></html>";
-    emulator.fault("createSession", { status: 502, body, contentType: "text/html" });
+    fixture.emulator.fault("createSession", { status: 502, body, contentType: "text/html" });
     const response = await createRaw();
 
     expect(response.status).toBe(502);
@@ -133,7 +120,7 @@ describe("Retry-After, headers and raw bodies", () => {
   });
 
   it("sends a malformed JSON body verbatim", async () => {
-    emulator.fault("createSession", {
+    fixture.emulator.fault("createSession", {
       status: 500,
       body: '{"error": {"code"',
       contentType: "application/json",
@@ -146,19 +133,19 @@ describe("Retry-After, headers and raw bodies", () => {
 
 describe("connection faults", () => {
   it("drops the socket without an answer", async () => {
-    emulator.fault("createSession", { drop: true });
+    fixture.emulator.fault("createSession", { drop: true });
     const error = await failure(createCall().post({}));
 
     expect(error.statusCode).toBe(-1);
-    expect(emulator.requests[0]?.answeredWith).toBe("drop");
+    expect(fixture.emulator.requests[0]?.answeredWith).toBe("drop");
   });
 
   it("hangs until the client aborts", async () => {
-    emulator.fault("createSession", { hang: true });
+    fixture.emulator.fault("createSession", { hang: true });
     const controller = new AbortController();
     const call = createCall().option("signal", controller.signal).post({});
 
-    await vi.waitFor(() => expect(emulator.requests[0]?.answeredWith).toBe("hang"));
+    await vi.waitFor(() => expect(fixture.emulator.requests[0]?.answeredWith).toBe("hang"));
     controller.abort();
     const error = await failure(call);
 
@@ -167,13 +154,13 @@ describe("connection faults", () => {
   });
 
   it("closes promptly while a request hangs", async () => {
-    emulator.fault("createSession", { hang: true });
+    fixture.emulator.fault("createSession", { hang: true });
     const call = failure(createCall().post({}));
-    await vi.waitFor(() => expect(emulator.requests).toHaveLength(1));
+    await vi.waitFor(() => expect(fixture.emulator.requests).toHaveLength(1));
 
     const started = Date.now();
-    await emulator.close();
-    await emulator.close();
+    await fixture.emulator.close();
+    await fixture.emulator.close();
 
     expect(Date.now() - started).toBeLessThan(1000);
     expect((await call).statusCode).toBe(-1);
@@ -182,7 +169,7 @@ describe("connection faults", () => {
 
 describe("delays", () => {
   it("delays, then serves normally when the fault has only delayMs", async () => {
-    emulator.fault("createSession", { delayMs: 30 });
+    fixture.emulator.fault("createSession", { delayMs: 30 });
     const started = performance.now();
     const body = await createCall().post({});
 
@@ -191,7 +178,7 @@ describe("delays", () => {
   });
 
   it("adds headers to a normal answer when the fault has only delay and headers", async () => {
-    emulator.fault("createSession", { delayMs: 1, headers: { "x-test": "yes" } });
+    fixture.emulator.fault("createSession", { delayMs: 1, headers: { "x-test": "yes" } });
     const response = await createRaw();
 
     expect(response.status).toBe(201);
@@ -200,13 +187,13 @@ describe("delays", () => {
 
   it("delays with the global timer, so fake timers control it", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout"] });
-    emulator.fault("createSession", { delayMs: 60_000, status: 504 });
+    fixture.emulator.fault("createSession", { delayMs: 60_000, status: 504 });
     let settled = false;
     const call = failure(createCall().post({})).finally(() => {
       settled = true;
     });
 
-    await vi.waitFor(() => expect(emulator.requests).toHaveLength(1));
+    await vi.waitFor(() => expect(fixture.emulator.requests).toHaveLength(1));
     expect(settled).toBe(false);
     await vi.advanceTimersByTimeAsync(60_000);
 
@@ -216,7 +203,7 @@ describe("delays", () => {
 
 describe("fault selection", () => {
   it("lets match pick requests, e.g. path-addressed items only", async () => {
-    emulator.fault("createSession", {
+    fixture.emulator.fault("createSession", {
       status: 403,
       code: "AccessDenied",
       message: "Could not obtain a WAC access token.",
@@ -232,7 +219,7 @@ describe("fault selection", () => {
   });
 
   it("applies a fault the given number of times", async () => {
-    emulator.fault("createSession", { status: 503, times: 2 });
+    fixture.emulator.fault("createSession", { status: 503, times: 2 });
     const statuses = [];
     for (let attempt = 0; attempt < 3; attempt++) statuses.push((await createRaw()).status);
 
@@ -240,7 +227,7 @@ describe("fault selection", () => {
   });
 
   it("plays queued faults in order", async () => {
-    emulator.fault("createSession", { status: 429 }, { status: 503 });
+    fixture.emulator.fault("createSession", { status: 429 }, { status: 503 });
     const statuses = [];
     for (let attempt = 0; attempt < 3; attempt++) statuses.push((await createRaw()).status);
 
@@ -248,10 +235,10 @@ describe("fault selection", () => {
   });
 
   it("applies * faults to every route, after the route's own faults", async () => {
-    emulator.fault("*", { status: 500, times: 2 }).fault("createSession", { status: 429 });
+    fixture.emulator.fault("*", { status: 500, times: 2 }).fault("createSession", { status: 429 });
     const first = await createRaw();
     const second = await createRaw();
-    const worksheets = client
+    const worksheets = fixture.client
       .api("/me/drive/items/A/workbook/worksheets")
       .middlewareOptions(noRetry);
 
@@ -262,7 +249,7 @@ describe("fault selection", () => {
 
   it("fails every third row append (a counting matcher)", async () => {
     let appends = 0;
-    emulator.fault("addRow", {
+    fixture.emulator.fault("addRow", {
       status: 500,
       code: "GenericFileOpenError",
       innerCode: "internalServerErrorUncategorized",
@@ -271,7 +258,7 @@ describe("fault selection", () => {
     });
     const statuses = [];
     for (let row = 0; row < 6; row++) {
-      const call = client
+      const call = fixture.client
         .api("/me/drive/items/A/workbook/tables('T')/rows/add")
         .middlewareOptions(noRetry)
         .responseType(ResponseType.RAW);
@@ -282,25 +269,25 @@ describe("fault selection", () => {
   });
 
   it("clears queued faults", async () => {
-    emulator.fault("createSession", { status: 503, times: Number.POSITIVE_INFINITY });
-    emulator.clearFaults();
+    fixture.emulator.fault("createSession", { status: 503, times: Number.POSITIVE_INFINITY });
+    fixture.emulator.clearFaults();
 
     expect((await createRaw()).status).toBe(201);
   });
 
   it("rejects unknown routes and invalid times", () => {
-    expect(() => emulator.fault("nope" as "range", { status: 500 })).toThrow(TypeError);
-    expect(() => emulator.fault("range", { status: 500, times: 0 })).toThrow(RangeError);
+    expect(() => fixture.emulator.fault("nope" as "range", { status: 500 })).toThrow(TypeError);
+    expect(() => fixture.emulator.fault("range", { status: 500, times: 0 })).toThrow(RangeError);
   });
 });
 
 describe("rateLimitFault", () => {
   it("answers 429 beyond the limit within the window, and recovers after it", async () => {
     let now = 0;
-    emulator.configure({ now: () => now });
-    emulator.fault("addRow", rateLimitFault({ limit: 2, windowMs: 1000, retryAfter: 3 }));
+    fixture.emulator.configure({ now: () => now });
+    fixture.emulator.fault("addRow", rateLimitFault({ limit: 2, windowMs: 1000, retryAfter: 3 }));
     const append = async () => {
-      const call = client
+      const call = fixture.client
         .api("/me/drive/items/A/workbook/tables('T')/rows/add")
         .middlewareOptions(noRetry)
         .responseType(ResponseType.RAW);

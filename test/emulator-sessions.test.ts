@@ -1,20 +1,9 @@
-import type { Client } from "@microsoft/microsoft-graph-client";
 import { GraphError, RetryHandlerOptions } from "@microsoft/microsoft-graph-client";
-import type { WorkbookEmulator } from "graph-workbook-session/testing";
-import { createEmulatorClient, startEmulator } from "graph-workbook-session/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createEmulatorClient } from "graph-workbook-session/testing";
+import { describe, expect, it } from "vitest";
+import { useEmulator } from "./support/emulator-fixture";
 
-let emulator: WorkbookEmulator;
-let client: Client;
-
-beforeEach(async () => {
-  emulator = await startEmulator();
-  client = createEmulatorClient(emulator);
-});
-
-afterEach(async () => {
-  await emulator.close();
-});
+const fixture = useEmulator();
 
 const noRetry = [new RetryHandlerOptions(0, 0)];
 
@@ -32,12 +21,14 @@ function innerCode(error: GraphError): unknown {
 }
 
 async function create(address: string, persistChanges = true): Promise<string> {
-  const body = await client.api(`${address}/workbook/createSession`).post({ persistChanges });
+  const body = await fixture.client
+    .api(`${address}/workbook/createSession`)
+    .post({ persistChanges });
   return body.id as string;
 }
 
 function sessionCall(address: string, action: string, id: string) {
-  return client
+  return fixture.client
     .api(`${address}/workbook/${action}`)
     .header("workbook-session-id", id)
     .middlewareOptions(noRetry)
@@ -62,13 +53,16 @@ describe("session lifecycle through every address form", () => {
 
   it.each(forms)("creates, refreshes and closes through %s", async (address, key) => {
     const id = await create(address);
-    expect(emulator.sessions()).toEqual([expect.objectContaining({ id, workbook: key })]);
+    expect(fixture.emulator.sessions()).toEqual([expect.objectContaining({ id, workbook: key })]);
 
     await expect(sessionCall(address, "refreshSession", id)).resolves.toBeUndefined();
     await expect(sessionCall(address, "closeSession", id)).resolves.toBeUndefined();
 
-    expect(emulator.sessions()).toEqual([]);
-    const answers = emulator.requests.map((request) => [request.route, request.answeredWith]);
+    expect(fixture.emulator.sessions()).toEqual([]);
+    const answers = fixture.emulator.requests.map((request) => [
+      request.route,
+      request.answeredWith,
+    ]);
     expect(answers).toEqual([
       ["createSession", 201],
       ["refreshSession", 204],
@@ -83,20 +77,22 @@ describe("session lifecycle through every address form", () => {
     await sessionCall("/sites/s9/drives/d9/items/SHARED", "refreshSession", id);
     await sessionCall("/workbooks/SHARED", "closeSession", id);
 
-    expect(emulator.requests.map((request) => request.answeredWith)).toEqual([201, 204, 204, 204]);
+    expect(fixture.emulator.requests.map((request) => request.answeredWith)).toEqual([
+      201, 204, 204, 204,
+    ]);
   });
 
   it("decodes path forms with spaces and escaped characters, sharing by decoded path", async () => {
     const encoded = ["Q1 Reports", "Sales #1 (é).xlsx"].map(encodeURIComponent).join("/");
     const id = await create(`/me/drive/root:/${encoded}:`);
 
-    expect(emulator.sessions()[0]?.workbook).toBe("path:Q1 Reports/Sales #1 (é).xlsx");
+    expect(fixture.emulator.sessions()[0]?.workbook).toBe("path:Q1 Reports/Sales #1 (é).xlsx");
     await sessionCall(`/users/someone/drive/root:/${encoded}:`, "refreshSession", id);
-    expect(emulator.requests[1]?.answeredWith).toBe(204);
+    expect(fixture.emulator.requests[1]?.answeredWith).toBe(204);
   });
 
   it("accepts beta and case-insensitive names such as CreateSession", async () => {
-    const body = await client
+    const body = await fixture.client
       .api("/ME/Drive/Items/X/workbook/CreateSession")
       .version("beta")
       .post({});
@@ -105,7 +101,7 @@ describe("session lifecycle through every address form", () => {
     expect(body["@odata.context"]).toBe(
       "https://graph.microsoft.com/beta/$metadata#microsoft.graph.workbookSessionInfo",
     );
-    expect(emulator.requests[0]?.route).toBe("createSession");
+    expect(fixture.emulator.requests[0]?.route).toBe("createSession");
   });
 });
 
@@ -116,20 +112,23 @@ describe("createSession", () => {
 
     expect(first).toMatch(/^[A-Za-z0-9_-]{40,}=*$/);
     expect(first).not.toBe(second);
-    expect(emulator.sessions().map((session) => session.persistChanges)).toEqual([false, true]);
+    expect(fixture.emulator.sessions().map((session) => session.persistChanges)).toEqual([
+      false,
+      true,
+    ]);
   });
 
   it("defaults persistChanges to true and records extra body fields", async () => {
-    const body = await client
+    const body = await fixture.client
       .api("/me/drive/items/A/workbook/createSession")
       .post({ commitExplicitly: true });
 
     expect(body.persistChanges).toBe(true);
-    expect(emulator.requests[0]?.body).toEqual({ commitExplicitly: true });
+    expect(fixture.emulator.requests[0]?.body).toEqual({ commitExplicitly: true });
   });
 
   it("rejects a non-boolean persistChanges with 400 invalidArgument", async () => {
-    const call = client
+    const call = fixture.client
       .api("/me/drive/items/A/workbook/createSession")
       .post({ persistChanges: "yes" });
     const error = await failure(call);
@@ -139,24 +138,29 @@ describe("createSession", () => {
   });
 
   it("rejects malformed JSON with 400", async () => {
-    const response = await fetch(`${emulator.url}/v1.0/me/drive/items/A/workbook/createSession`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: "{not json",
-    });
+    const response = await fetch(
+      `${fixture.emulator.url}/v1.0/me/drive/items/A/workbook/createSession`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{not json",
+      },
+    );
 
     expect(response.status).toBe(400);
     expect((await response.json()).error.code).toBe("badRequest");
-    expect(emulator.requests[0]?.body).toBe("{not json");
+    expect(fixture.emulator.requests[0]?.body).toBe("{not json");
   });
 
   it("answers 429 once a workbook holds maxSessionsPerWorkbook sessions", async () => {
-    emulator.configure({ maxSessionsPerWorkbook: 2 });
+    fixture.emulator.configure({ maxSessionsPerWorkbook: 2 });
     await create("/me/drive/items/A");
     await create("/me/drive/items/A");
     await create("/me/drive/items/OTHER");
 
-    const call = client.api("/me/drive/items/A/workbook/createSession").middlewareOptions(noRetry);
+    const call = fixture.client
+      .api("/me/drive/items/A/workbook/createSession")
+      .middlewareOptions(noRetry);
     const error = await failure(call.post({}));
 
     expect(error.statusCode).toBe(429);
@@ -169,7 +173,9 @@ describe("refreshSession and closeSession", () => {
     "%s without the session header answers 400 badRequest",
     async (action) => {
       await create("/me/drive/items/A");
-      const call = client.api(`/me/drive/items/A/workbook/${action}`).middlewareOptions(noRetry);
+      const call = fixture.client
+        .api(`/me/drive/items/A/workbook/${action}`)
+        .middlewareOptions(noRetry);
       const error = await failure(call.post({}));
 
       expect(error.statusCode).toBe(400);
@@ -183,10 +189,10 @@ describe("refreshSession and closeSession", () => {
     "accepts the header spelled %s",
     async (name) => {
       const id = await create("/me/drive/items/A");
-      const call = client.api("/me/drive/items/A/workbook/refreshSession").header(name, id);
+      const call = fixture.client.api("/me/drive/items/A/workbook/refreshSession").header(name, id);
 
       await expect(call.post({})).resolves.toBeUndefined();
-      expect(emulator.requests[1]?.sessionId).toBe(id);
+      expect(fixture.emulator.requests[1]?.sessionId).toBe(id);
     },
   );
 
@@ -211,11 +217,11 @@ describe("refreshSession and closeSession", () => {
     const error = await failure(sessionCall("/me/drive/items/B", "refreshSession", id));
 
     expect(error.statusCode).toBe(404);
-    expect(emulator.sessions()).toHaveLength(1);
+    expect(fixture.emulator.sessions()).toHaveLength(1);
   });
 
   it("answers with a configured expired-session error", async () => {
-    emulator.configure({
+    fixture.emulator.configure({
       expiredSessionError: {
         status: 400,
         code: "InvalidSession",
@@ -232,8 +238,8 @@ describe("refreshSession and closeSession", () => {
 
 describe("requireToken", () => {
   it("answers 401 InvalidAuthenticationToken without a bearer token", async () => {
-    emulator.configure({ requireToken: "secret" });
-    const url = `${emulator.url}/v1.0/me/drive/items/A/workbook/createSession`;
+    fixture.emulator.configure({ requireToken: "secret" });
+    const url = `${fixture.emulator.url}/v1.0/me/drive/items/A/workbook/createSession`;
     const response = await fetch(url, { method: "POST" });
     const body = await response.json();
 
@@ -243,8 +249,8 @@ describe("requireToken", () => {
   });
 
   it("answers 401 to a client with the wrong token", async () => {
-    emulator.configure({ requireToken: "secret" });
-    const wrong = createEmulatorClient(emulator, { token: "other" });
+    fixture.emulator.configure({ requireToken: "secret" });
+    const wrong = createEmulatorClient(fixture.emulator, { token: "other" });
     const call = wrong.api("/me/drive/items/A/workbook/createSession").middlewareOptions(noRetry);
     const error = await failure(call.post({}));
 
@@ -253,20 +259,20 @@ describe("requireToken", () => {
   });
 
   it("accepts the token sent by the Graph client's own auth and telemetry middleware", async () => {
-    emulator.configure({ requireToken: "secret" });
-    const authed = createEmulatorClient(emulator.url, { token: async () => "secret" });
+    fixture.emulator.configure({ requireToken: "secret" });
+    const authed = createEmulatorClient(fixture.emulator.url, { token: async () => "secret" });
     await authed.api("/me/drive/items/A/workbook/createSession").post({});
 
-    const headers = emulator.requests[0]?.headers ?? {};
-    expect(emulator.requests[0]?.answeredWith).toBe(201);
+    const headers = fixture.emulator.requests[0]?.headers ?? {};
+    expect(fixture.emulator.requests[0]?.answeredWith).toBe(201);
     expect(headers.authorization).toBe("Bearer secret");
     expect(headers.sdkversion).toMatch(/^graph-js\//);
     expect(headers["client-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it("can be switched off again at runtime", async () => {
-    emulator.configure({ requireToken: "secret" });
-    emulator.configure({ requireToken: undefined });
+    fixture.emulator.configure({ requireToken: "secret" });
+    fixture.emulator.configure({ requireToken: undefined });
 
     await expect(create("/me/drive/items/A")).resolves.toEqual(expect.any(String));
   });
@@ -274,7 +280,7 @@ describe("requireToken", () => {
 
 describe("routing and error envelopes", () => {
   it("answers an unknown route with a 404 Graph envelope", async () => {
-    const response = await fetch(`${emulator.url}/v1.0/me/messages`);
+    const response = await fetch(`${fixture.emulator.url}/v1.0/me/messages`);
     const body = await response.json();
 
     expect(response.status).toBe(404);
@@ -285,18 +291,20 @@ describe("routing and error envelopes", () => {
     });
     expect(body.error.innerError).toHaveProperty("request-id");
     expect(body.error.innerError).toHaveProperty("date");
-    expect(emulator.requests[0]?.route).toBe("unknown");
+    expect(fixture.emulator.requests[0]?.route).toBe("unknown");
   });
 
   it("answers a known route with the wrong method with 405", async () => {
-    const error = await failure(client.api("/me/drive/items/A/workbook/createSession").get());
+    const error = await failure(
+      fixture.client.api("/me/drive/items/A/workbook/createSession").get(),
+    );
 
     expect(error.statusCode).toBe(405);
     expect(innerCode(error)).toBe("methodNotAllowedUncategorized");
   });
 
   it("echoes client-request-id inside the error envelope", async () => {
-    const call = client
+    const call = fixture.client
       .api("/me/drive/items/A/workbook/refreshSession")
       .header("client-request-id", "my-id")
       .header("workbook-session-id", "x");
@@ -308,23 +316,23 @@ describe("routing and error envelopes", () => {
 
 describe("the emulator client", () => {
   it("refuses to send a request to a host other than Graph", async () => {
-    const error = await failure(client.api("https://elsewhere.example.com/v1.0/me").get());
+    const error = await failure(fixture.client.api("https://elsewhere.example.com/v1.0/me").get());
 
     expect(error.message).toContain("only talks to https://graph.microsoft.com");
-    expect(emulator.requests).toEqual([]);
+    expect(fixture.emulator.requests).toEqual([]);
   });
 
   it("accepts the emulator origin with a trailing slash", async () => {
-    const other = createEmulatorClient(`${emulator.url}/`);
+    const other = createEmulatorClient(`${fixture.emulator.url}/`);
 
     await expect(other.api("/me/drive/items/A/workbook/worksheets").get()).resolves.toBeDefined();
   });
 
   it("keeps the Graph client's default retry handler in the chain", async () => {
-    emulator.fault("createSession", { status: 429, retryAfter: 0, times: 2 });
+    fixture.emulator.fault("createSession", { status: 429, retryAfter: 0, times: 2 });
     await create("/me/drive/items/A");
 
-    const attempts = emulator.requests.map((request) => request.headers["retry-attempt"]);
+    const attempts = fixture.emulator.requests.map((request) => request.headers["retry-attempt"]);
     expect(attempts).toEqual([undefined, "1", "2"]);
   });
 });
@@ -333,7 +341,7 @@ describe("recording", () => {
   it("records each request with its route, workbook, headers, body and answer", async () => {
     const id = await create("/me/drive/items/A");
     await sessionCall("/me/drive/items/A", "refreshSession", id);
-    const [first, second] = emulator.requests;
+    const [first, second] = fixture.emulator.requests;
 
     expect(first).toMatchObject({
       seq: 1,
@@ -353,24 +361,27 @@ describe("recording", () => {
   it("filters by route and keeps numbering across clearRequests", async () => {
     const id = await create("/me/drive/items/A");
     await sessionCall("/me/drive/items/A", "refreshSession", id);
-    expect(emulator.requestsTo("refreshSession")).toHaveLength(1);
+    expect(fixture.emulator.requestsTo("refreshSession")).toHaveLength(1);
 
-    emulator.clearRequests();
+    fixture.emulator.clearRequests();
     await sessionCall("/me/drive/items/A", "closeSession", id);
-    expect(emulator.requests.map((request) => request.seq)).toEqual([3]);
+    expect(fixture.emulator.requests.map((request) => request.seq)).toEqual([3]);
   });
 
   it("exposes its origin without a trailing slash", () => {
-    expect(emulator.url).toBe(`http://127.0.0.1:${emulator.port}`);
+    expect(fixture.emulator.url).toBe(`http://127.0.0.1:${fixture.emulator.port}`);
   });
 });
 
 describe("CORS", () => {
   it("answers a preflight with the allowed methods and headers", async () => {
-    const response = await fetch(`${emulator.url}/v1.0/me/drive/items/A/workbook/createSession`, {
-      method: "OPTIONS",
-      headers: { origin: "http://app.test", "access-control-request-method": "POST" },
-    });
+    const response = await fetch(
+      `${fixture.emulator.url}/v1.0/me/drive/items/A/workbook/createSession`,
+      {
+        method: "OPTIONS",
+        headers: { origin: "http://app.test", "access-control-request-method": "POST" },
+      },
+    );
     const allowed = response.headers.get("access-control-allow-headers") ?? "";
 
     expect(response.status).toBe(204);
@@ -381,10 +392,13 @@ describe("CORS", () => {
   });
 
   it("exposes Location but not Retry-After by default, like Graph", async () => {
-    const response = await fetch(`${emulator.url}/v1.0/me/drive/items/A/workbook/createSession`, {
-      method: "POST",
-      headers: { origin: "http://app.test" },
-    });
+    const response = await fetch(
+      `${fixture.emulator.url}/v1.0/me/drive/items/A/workbook/createSession`,
+      {
+        method: "POST",
+        headers: { origin: "http://app.test" },
+      },
+    );
 
     expect(response.headers.get("access-control-allow-origin")).toBe("http://app.test");
     expect(response.headers.get("access-control-expose-headers")).toBe("Location");

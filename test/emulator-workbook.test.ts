@@ -1,31 +1,19 @@
-import type { Client } from "@microsoft/microsoft-graph-client";
 import { GraphError } from "@microsoft/microsoft-graph-client";
-import type { WorkbookEmulator } from "graph-workbook-session/testing";
-import { createEmulatorClient, startEmulator } from "graph-workbook-session/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useEmulator } from "./support/emulator-fixture";
 
-let emulator: WorkbookEmulator;
-let client: Client;
-
-beforeEach(async () => {
-  emulator = await startEmulator();
-  client = createEmulatorClient(emulator);
-});
-
-afterEach(async () => {
-  await emulator.close();
-});
+const fixture = useEmulator();
 
 const BOOK = "/me/drive/items/BOOK";
 const RANGE = `${BOOK}/workbook/worksheets('Sheet1')/range(address='A1:B2')`;
 
 function call(path: string, sessionId?: string) {
-  const request = client.api(path);
+  const request = fixture.client.api(path);
   return sessionId === undefined ? request : request.header("workbook-session-id", sessionId);
 }
 
 async function create(persistChanges: boolean): Promise<string> {
-  return (await client.api(`${BOOK}/workbook/createSession`).post({ persistChanges })).id;
+  return (await fixture.client.api(`${BOOK}/workbook/createSession`).post({ persistChanges })).id;
 }
 
 async function failure(promise: Promise<unknown>): Promise<GraphError> {
@@ -169,15 +157,15 @@ describe("table rows", () => {
       { index: 1, values: [["b", 2]] },
       { index: 2, values: [["c", ""]] },
     ]);
-    expect(emulator.requestsTo("addRow")).toHaveLength(2);
-    expect(emulator.requestsTo("tableRows")).toHaveLength(1);
+    expect(fixture.emulator.requestsTo("addRow")).toHaveLength(2);
+    expect(fixture.emulator.requestsTo("tableRows")).toHaveLength(1);
   });
 
   it("treats POST to rows as an append", async () => {
     await call(ROWS).post({ values: [["x"]] });
 
-    expect(emulator.readTableRows("item:BOOK", "orders")).toEqual([["x"]]);
-    expect(emulator.requests[0]?.route).toBe("addRow");
+    expect(fixture.emulator.readTableRows("item:BOOK", "orders")).toEqual([["x"]]);
+    expect(fixture.emulator.requests[0]?.route).toBe("addRow");
   });
 
   it("rejects a body without values", async () => {
@@ -199,8 +187,8 @@ describe("non-persistent sessions", () => {
     expect((await call(RANGE, session).get()).values[0]).toEqual(["mine", 1]);
     expect((await call(`${BOOK}/workbook/tables('T')/rows`, session).get()).value).toHaveLength(1);
     expect((await call(RANGE).get()).values[0]).toEqual(["", ""]);
-    expect(emulator.readRange("item:BOOK", "Sheet1", "A1:B1")).toEqual([["", ""]]);
-    expect(emulator.readTableRows("item:BOOK", "T")).toEqual([]);
+    expect(fixture.emulator.readRange("item:BOOK", "Sheet1", "A1:B1")).toEqual([["", ""]]);
+    expect(fixture.emulator.readTableRows("item:BOOK", "T")).toEqual([]);
 
     await call(`${BOOK}/workbook/closeSession`, session).post({});
     const next = await create(false);
@@ -250,7 +238,7 @@ describe("persistent sessions", () => {
     await call(`${BOOK}/workbook/tables('T')/rows/add`, session).post({ values: [["row"]] });
 
     expect((await call(RANGE).get()).values[0]).toEqual(["kept", 1]);
-    expect(emulator.readTableRows("item:BOOK", "T")).toEqual([["row"]]);
+    expect(fixture.emulator.readTableRows("item:BOOK", "T")).toEqual([["row"]]);
   });
 
   it("share the workbook with other address forms of the same item", async () => {

@@ -11,7 +11,8 @@ import {
   startEmulator,
   type WorkbookEmulator,
 } from "graph-workbook-session/testing";
-import { afterEach, beforeEach, vi } from "vitest";
+import { vi } from "vitest";
+import { perTest } from "./per-test";
 
 /** A token no state, error or log may ever contain. */
 export const CANARY_TOKEN = "canary-token-5e1f9c0b7d";
@@ -58,22 +59,10 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
  * real timers restored), reachable through the returned object.
  */
 export function useHarness(options: EmulatorOptions = {}): Harness {
-  let current: Harness | undefined;
-
-  beforeEach(async () => {
-    current = await startHarness(options);
-  });
-
-  afterEach(async () => {
-    vi.useRealTimers();
-    await current?.close();
-    current = undefined;
-  });
-
-  const get = (): Harness => {
-    if (!current) throw new Error("the harness exists only while a test runs");
-    return current;
-  };
+  const get = perTest(
+    () => startHarness(options),
+    (harness) => harness.close(),
+  );
   return {
     get emulator() {
       return get().emulator;
