@@ -7,18 +7,15 @@ export {
 } from "./errors/classify";
 export type { ErrorKind } from "./errors/error-kind";
 export { isRetryableKind } from "./errors/error-kind";
-export type { GraphOperation, WorkbookErrorInit } from "./errors/workbook-error";
+export type { GraphOperation, WorkbookErrorInit, WorkbookErrorJSON } from "./errors/workbook-error";
 export { isWorkbookError, WorkbookError } from "./errors/workbook-error";
 export { SESSION_HEADER } from "./graph/session-header";
 export type { WorkbookAddress } from "./graph/workbook-address";
 export { parseWorkbookAddress } from "./graph/workbook-address";
-export type { BackoffOptions, ResolvedBackoff } from "./retry/backoff";
-export { backoffDelay, nextDelay, resolveBackoff } from "./retry/backoff";
+export type { BackoffOptions } from "./retry/backoff";
 export { parseRetryAfter } from "./retry/retry-after";
 export type { RetryEvent, RetryOptions } from "./retry/retry-with-backoff";
 export { retryWithBackoff } from "./retry/retry-with-backoff";
-export { initialSessionState, reduceSession } from "./state/reduce-session";
-export type { SessionAction } from "./state/session-action";
 export type {
   ActiveState,
   CreatingState,

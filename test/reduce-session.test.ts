@@ -1,10 +1,6 @@
-import {
-  initialSessionState,
-  reduceSession,
-  type SessionState,
-  WorkbookError,
-} from "graph-workbook-session";
+import { type SessionState, WorkbookError } from "graph-workbook-session";
 import { describe, expect, expectTypeOf, it } from "vitest";
+import { initialSessionState, reduceSession } from "../src/state/reduce-session";
 
 const error = new WorkbookError({
   kind: "transient",

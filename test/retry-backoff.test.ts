@@ -1,13 +1,11 @@
+import { type BackoffOptions, type ErrorKind, WorkbookError } from "graph-workbook-session";
+import { describe, expect, it } from "vitest";
 import {
-  type BackoffOptions,
   backoffDelay,
-  type ErrorKind,
   nextDelay,
   type ResolvedBackoff,
   resolveBackoff,
-  WorkbookError,
-} from "graph-workbook-session";
-import { describe, expect, it } from "vitest";
+} from "../src/retry/backoff";
 
 const fixed: ResolvedBackoff = resolveBackoff({ jitter: "none" });
 const full: ResolvedBackoff = resolveBackoff({ jitter: "full" });
