@@ -1,12 +1,13 @@
 import { defineConfig } from "tsup";
 
-const external = ["rxjs", "immer", "@microsoft/microsoft-graph-client"];
+const external = ["rxjs", "immer", "@microsoft/microsoft-graph-client", "react"];
 
 export default defineConfig([
   {
     entry: {
       index: "src/index.ts",
       "testing/index": "src/testing/index.ts",
+      "react/index": "src/react/index.ts",
     },
     format: ["esm", "cjs"],
     dts: true,

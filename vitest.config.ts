@@ -10,11 +10,12 @@ export default defineConfig({
         find: /^graph-workbook-session\/testing$/,
         replacement: fromRoot("./src/testing/index.ts"),
       },
+      { find: /^graph-workbook-session\/react$/, replacement: fromRoot("./src/react/index.ts") },
       { find: /^graph-workbook-session$/, replacement: fromRoot("./src/index.ts") },
     ],
   },
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.{ts,tsx}"],
     testTimeout: 20_000,
     restoreMocks: true,
   },

@@ -14,6 +14,7 @@ export default mergeConfig(
           find: /^graph-workbook-session\/testing$/,
           replacement: fromRoot("./dist/testing/index.js"),
         },
+        { find: /^graph-workbook-session\/react$/, replacement: fromRoot("./dist/react/index.js") },
         { find: /^graph-workbook-session$/, replacement: fromRoot("./dist/index.js") },
       ],
     },

@@ -1,3 +1,12 @@
+export type { BrowserWindowLike } from "./environment/browser-environment";
+export { browserEnvironment } from "./environment/browser-environment";
+export { memoryStorage } from "./environment/safe-storage";
+export type {
+  EnvironmentChange,
+  SessionEnvironment,
+  SessionStorageLike,
+} from "./environment/session-environment";
+export { staticEnvironment } from "./environment/static-environment";
 export type { ClassifyContext, GraphFailure } from "./errors/classify";
 export {
   classifyError,
@@ -12,6 +21,10 @@ export { isWorkbookError, WorkbookError } from "./errors/workbook-error";
 export { SESSION_HEADER } from "./graph/session-header";
 export type { WorkbookAddress } from "./graph/workbook-address";
 export { parseWorkbookAddress } from "./graph/workbook-address";
+export type { SessionLease } from "./registry/session-lease";
+export { SessionRegistry } from "./registry/session-registry";
+export type { SessionRegistryOptions } from "./registry/session-registry-options";
+export type { SessionOverrides } from "./registry/session-settings";
 export type { BackoffOptions } from "./retry/backoff";
 export { parseRetryAfter } from "./retry/retry-after";
 export type { RetryEvent, RetryOptions } from "./retry/retry-with-backoff";

@@ -27,6 +27,7 @@ describe("reduceSession", () => {
       attempt: 1,
       lastError: null,
       nextAttemptAt: null,
+      changesLost: false,
     });
     expect(waiting).toMatchObject({
       status: "creating",
@@ -34,7 +35,7 @@ describe("reduceSession", () => {
       lastError: error,
       nextAttemptAt: 1_000,
     });
-    expect(active).toEqual({ status: "active", session });
+    expect(active).toEqual({ status: "active", session, changesLost: false });
     for (const state of [initialSessionState, creating, waiting, active]) {
       expect(Object.isFrozen(state)).toBe(true);
     }
@@ -65,11 +66,43 @@ describe("reduceSession", () => {
       attempt: 1,
       lastError: error,
       nextAttemptAt: null,
+      changesLost: false,
     });
     expect(reduceSession(active, { type: "session-lost", error, recreate: false })).toEqual({
       status: "failed",
       error,
     });
+  });
+
+  it("marks changes lost when a non-persistent session is replaced, until the store starts over", () => {
+    const scratch = { id: "s2", persistChanges: false };
+    const active = reduceSession(reduceSession(initialSessionState, { type: "create-requested" }), {
+      type: "created",
+      session: scratch,
+    });
+
+    const recreating = reduceSession(active, { type: "session-lost", error, recreate: true });
+    const replaced = reduceSession(recreating, {
+      type: "created",
+      session: { ...scratch, id: "s3" },
+    });
+    const reopened = reduceSession(reduceSession(replaced, { type: "reset" }), {
+      type: "create-requested",
+    });
+
+    expect(recreating).toMatchObject({ status: "creating", changesLost: true });
+    expect(replaced).toMatchObject({ status: "active", changesLost: true, session: { id: "s3" } });
+    expect(reopened).toMatchObject({ status: "creating", changesLost: false });
+  });
+
+  it("keeps the loss when a remembered scratch session cannot be resumed", () => {
+    const creating = reduceSession(initialSessionState, { type: "create-requested" });
+    const failed = reduceSession(creating, { type: "resume-failed", error, changesLost: true });
+
+    expect(failed).toMatchObject({ status: "creating", lastError: error, changesLost: true });
+    expect(
+      reduceSession(initialSessionState, { type: "resume-failed", error, changesLost: true }),
+    ).toBe(initialSessionState);
   });
 
   it("types emitted states as read-only, and throws on a write at run time", () => {

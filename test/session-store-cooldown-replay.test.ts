@@ -185,7 +185,7 @@ describe("secrets", () => {
 describe("concurrency and recreation", () => {
   it("refresh() on an expired session recreates once and ends active", async () => {
     useVirtualTime();
-    const store = h.store();
+    const store = h.store({ keepAlive: false });
     const first = await (await driveUntilSettled(store.open(), 50)).value!;
     await vi.advanceTimersByTimeAsync(6 * 60_000);
     await settleIo();
@@ -217,9 +217,9 @@ describe("concurrency and recreation", () => {
     // no poll of the first operation after the close
   });
 
-  it("two concurrent calls hit by one recreate share one new session", async () => {
+  it("concurrent calls hit by one recreate share one new session", async () => {
     useVirtualTime();
-    const store = h.store();
+    const store = h.store({ concurrency: 3 });
     await driveUntilSettled(store.open(), 50);
     h.emulator.fault("worksheets", {
       status: 404,

@@ -159,19 +159,30 @@ describe("retrying createSession in virtual time", () => {
     expect(attempts[1]!.time - attempts[0]!.time).toBeGreaterThanOrEqual(10_000);
   });
 
-  it("cancels a hung attempt and its timers at once when disposed mid-wait", async () => {
+  it("cancels a hung attempt at once when disposed mid-wait, leaving only its deadline", async () => {
     useVirtualTime();
     h.emulator.fault("createSession", { hang: true, times: Number.POSITIVE_INFINITY });
     const store = h.store({ attemptTimeout: 10_000 });
 
+    let eventsDone = false;
+    store.events$.subscribe({ complete: () => (eventsDone = true) });
     const opened = store.open();
     await until(() => createRequests().length === 1, "the request reached the emulator");
     await vi.advanceTimersByTimeAsync(3_000);
     await store.dispose();
 
     await expect(opened).rejects.toMatchObject({ kind: "aborted" });
-    expect(vi.getTimerCount()).toBe(0);
     expect(store.getState().status).toBe("idle");
+    // Only the hung request's own deadline is left: it is awaited to close a late session.
+    expect(vi.getTimerCount()).toBe(1);
+    expect(eventsDone).toBe(false);
+
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settleIo();
+    expect(eventsDone).toBe(true);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(createRequests()).toHaveLength(1);
   });
 
   it("keeps to one retry policy: the Graph client's own retries stay off", async () => {

@@ -65,7 +65,9 @@ export interface CreateSessionRequest {
 }
 
 /** A createSession answer: the session, or the operation to poll for it. */
-type CreateOutcome = { readonly session: WorkbookSession } | { readonly location: string | null };
+export type CreateOutcome =
+  | { readonly session: WorkbookSession }
+  | { readonly location: string | null };
 
 /**
  * The Graph calls that open, keep and close one workbook's session. Each method
@@ -84,6 +86,16 @@ export class SessionApi {
 
   /** Opens a session; with `respondAsync`, follows a 202 by polling the operation. */
   createSession(request: CreateSessionRequest): Observable<WorkbookSession> {
+    return this.postCreateSession(request).pipe(
+      switchMap((outcome) => this.sessionFrom(outcome, request.persistChanges)),
+    );
+  }
+
+  /**
+   * The createSession request alone: the session, when Graph answers 201, or
+   * the operation to poll, when it answers 202.
+   */
+  postCreateSession(request: CreateSessionRequest): Observable<CreateOutcome> {
     const send = (signal: AbortSignal) => {
       const call = this.#workbook("/createSession", signal);
       if (request.respondAsync) call.header("Prefer", "respond-async");
@@ -98,13 +110,14 @@ export class SessionApi {
       return { location: response.headers.get("location") };
     };
 
-    return this.#exchange("createSession", send, read).pipe(
-      switchMap((outcome) =>
-        "session" in outcome
-          ? of(outcome.session)
-          : this.#awaitOperation(outcome.location, request.persistChanges),
-      ),
-    );
+    return this.#exchange("createSession", send, read);
+  }
+
+  /** The session an answer to createSession leads to, polling its operation if needed. */
+  sessionFrom(outcome: CreateOutcome, persistChanges: boolean): Observable<WorkbookSession> {
+    return "session" in outcome
+      ? of(outcome.session)
+      : this.#awaitOperation(outcome.location, persistChanges);
   }
 
   /** Resets the session's inactivity clock on the server. */
@@ -112,9 +125,12 @@ export class SessionApi {
     return this.#postInSession("refreshSession", "/refreshSession", sessionId);
   }
 
-  /** Ends the session on the server. */
-  closeSession(sessionId: string): Observable<void> {
-    return this.#postInSession("closeSession", "/closeSession", sessionId);
+  /**
+   * Ends the session on the server. With `keepalive` the request outlives the
+   * page that sends it, for closing while the page is being left.
+   */
+  closeSession(sessionId: string, keepalive = false): Observable<void> {
+    return this.#postInSession("closeSession", "/closeSession", sessionId, keepalive);
   }
 
   /**
@@ -136,9 +152,17 @@ export class SessionApi {
     return { operation, sessionful, now: this.#config.scheduler.now() };
   }
 
-  #postInSession(operation: GraphOperation, path: string, sessionId: string): Observable<void> {
-    const send = (signal: AbortSignal) =>
-      this.#workbook(path, signal).header(SESSION_HEADER, sessionId).post({}) as Promise<Response>;
+  #postInSession(
+    operation: GraphOperation,
+    path: string,
+    sessionId: string,
+    keepalive = false,
+  ): Observable<void> {
+    const send = (signal: AbortSignal) => {
+      const call = this.#workbook(path, signal).header(SESSION_HEADER, sessionId);
+      if (keepalive) call.option("keepalive", true);
+      return call.post({}) as Promise<Response>;
+    };
     return this.#exchange(operation, send, discardBody, true);
   }
 

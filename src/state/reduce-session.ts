@@ -16,6 +16,8 @@ type Recipe<A extends SessionAction> = (
 
 type Recipes = { [T in SessionAction["type"]]: Recipe<Extract<SessionAction, { type: T }>> };
 
+const firstAttempt = { status: "creating", attempt: 1, nextAttemptAt: null } as const;
+
 /*
  * A recipe either edits the draft in place (same status) or returns a whole new
  * state (a new status). Editing in place with equal values leaves the draft
@@ -24,7 +26,7 @@ type Recipes = { [T in SessionAction["type"]]: Recipe<Extract<SessionAction, { t
 const recipes: Recipes = {
   "create-requested": (draft) => {
     if (draft.status === "creating" || draft.status === "active") return undefined;
-    return castDraft({ status: "creating", attempt: 1, lastError: null, nextAttemptAt: null });
+    return castDraft({ ...firstAttempt, lastError: null, changesLost: false });
   },
 
   "attempt-started": (draft, { attempt, sendsAt }) => {
@@ -43,10 +45,13 @@ const recipes: Recipes = {
   },
 
   created: (draft, { session }) => {
-    if (draft.status !== "active") return castDraft({ status: "active", session: { ...session } });
-    draft.session.id = session.id;
-    draft.session.persistChanges = session.persistChanges;
-    return undefined;
+    if (draft.status === "active") {
+      draft.session.id = session.id;
+      draft.session.persistChanges = session.persistChanges;
+      return undefined;
+    }
+    const changesLost = draft.status === "creating" && draft.changesLost;
+    return castDraft({ status: "active", session: { ...session }, changesLost });
   },
 
   failed: (draft, { error }) => {
@@ -57,7 +62,15 @@ const recipes: Recipes = {
   "session-lost": (draft, { error, recreate }) => {
     if (draft.status !== "active") return undefined;
     if (!recreate) return castDraft({ status: "failed", error });
-    return castDraft({ status: "creating", attempt: 1, lastError: error, nextAttemptAt: null });
+    const changesLost = draft.changesLost || !draft.session.persistChanges;
+    return castDraft({ ...firstAttempt, lastError: castDraft(error), changesLost });
+  },
+
+  "resume-failed": (draft, { error, changesLost }) => {
+    if (draft.status !== "creating") return undefined;
+    draft.lastError = castDraft(error);
+    draft.changesLost = draft.changesLost || changesLost;
+    return undefined;
   },
 
   reset: (draft) => (draft.status === "idle" ? undefined : { status: "idle" }),

@@ -19,4 +19,6 @@ export type SessionAction =
   | { readonly type: "created"; readonly session: WorkbookSession }
   | { readonly type: "failed"; readonly error: WorkbookError }
   | { readonly type: "session-lost"; readonly error: WorkbookError; readonly recreate: boolean }
+  /** A session remembered from an earlier page could not be resumed. */
+  | { readonly type: "resume-failed"; readonly error: WorkbookError; readonly changesLost: boolean }
   | { readonly type: "reset" };

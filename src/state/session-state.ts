@@ -26,12 +26,20 @@ export interface CreatingState {
    * a server cooldown (`Retry-After`). Null while a request is under way.
    */
   readonly nextAttemptAt: number | null;
+  /** See {@link ActiveState.changesLost}; true already while the replacement is created. */
+  readonly changesLost: boolean;
 }
 
 /** A session is open and usable. */
 export interface ActiveState {
   readonly status: "active";
   readonly session: WorkbookSession;
+  /**
+   * True when a non-persistent session (`persistChanges: false`) was dropped by
+   * Graph and replaced since the last `open()` from idle, so changes made in it
+   * are gone. Stays true until the store is closed.
+   */
+  readonly changesLost: boolean;
 }
 
 /** Opening or keeping the session failed for good; `open()` starts over. */

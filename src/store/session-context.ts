@@ -38,4 +38,14 @@ export interface RequestOptions {
    * and counts as unanswered. Default: the store's `attemptTimeout`.
    */
   readonly timeout?: number;
+
+  /**
+   * Run the call even when a non-persistent session was lost (and replaced)
+   * after the call was made, so the changes made before it are gone. By default
+   * such a call, replayed or still waiting its turn, rejects with a
+   * `session-lost` error instead, because a write built on those changes would
+   * silently land on a workbook without them. Set it on calls that depend on
+   * nothing done earlier in the session. Default `false`.
+   */
+  readonly replayAfterChangesLost?: boolean;
 }

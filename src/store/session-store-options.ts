@@ -1,5 +1,7 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { asyncScheduler, type SchedulerLike } from "rxjs";
+import { defaultEnvironment } from "../environment/default-environment";
+import type { SessionEnvironment, SessionStorageLike } from "../environment/session-environment";
 import { parseWorkbookAddress, type WorkbookAddress } from "../graph/workbook-address";
 import {
   describeValue,
@@ -89,6 +91,53 @@ export interface SessionStoreOptions {
    */
   readonly graphBaseUrl?: string;
 
+  /**
+   * Keeps an idle session alive by refreshing it (`refreshSession`) once it has
+   * been idle for `expiresAfter - margin` ms; any call in the session counts as
+   * use and pushes the refresh back, so a session in steady use is never
+   * refreshed. Graph documents expiry after about 5 minutes idle for a
+   * persistent session and about 7 for a non-persistent one (earlier docs had
+   * them swapped), so the default assumes 5 for both. `false` turns it off; an
+   * expired session is then recreated on its next call.
+   */
+  readonly keepAlive?:
+    | false
+    | {
+        /** Idle time after which Graph may drop the session, in ms. Default 300 000. */
+        readonly expiresAfter?: number;
+        /** How long before `expiresAfter` the refresh is sent, in ms. Default 60 000. */
+        readonly margin?: number;
+      };
+
+  /**
+   * How many `request()` calls may run at once; the rest wait their turn in the
+   * order they were made. Graph asks for one call at a time per workbook
+   * (concurrent writes cause throttling and merge conflicts). Default 1.
+   */
+  readonly concurrency?: number;
+
+  /**
+   * The page the store runs in: visibility, network state and page exit. When
+   * a hidden tab is shown again or the network comes back, the store checks at
+   * once whether its session needs a refresh. Default: the browser's when
+   * `document` exists, else one that is always visible and online (Node, SSR).
+   */
+  readonly environment?: SessionEnvironment;
+
+  /**
+   * Where to remember the session across page loads, e.g. `sessionStorage`.
+   * With it, a reloaded page resumes its session (checked with a refresh)
+   * instead of creating another. Default: none, nothing is remembered.
+   */
+  readonly storage?: SessionStorageLike;
+
+  /**
+   * Close the session when the page is left (`pagehide`), with a request that
+   * outlives the page (`keepalive`). Default `true` without `storage`; with
+   * `storage` the default is `false`, since a reload should resume the session.
+   */
+  readonly closeOnPageHide?: boolean;
+
   /** The rxjs scheduler every wait and timestamp goes through. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
 
@@ -111,6 +160,18 @@ export interface ResolvedStoreOptions {
   readonly graphBaseUrl: string;
   readonly scheduler: SchedulerLike;
   readonly random: () => number;
+  readonly keepAlive: ResolvedKeepAlive | null;
+  readonly concurrency: number;
+  readonly environment: SessionEnvironment;
+  readonly storage: SessionStorageLike | null;
+  readonly closeOnPageHide: boolean;
+}
+
+/** Keep-alive timings, in ms. */
+export interface ResolvedKeepAlive {
+  readonly expiresAfter: number;
+  /** Idle time after which the session is refreshed: `expiresAfter - margin`. */
+  readonly refreshAfter: number;
 }
 
 const DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/";
@@ -125,6 +186,7 @@ export function resolveStoreOptions(options: SessionStoreOptions): ResolvedStore
     throw new TypeError(`SessionStore options must be an object, got ${describeValue(options)}.`);
   }
   const client = checkClient(options.client);
+  const storage = resolveStorage(options.storage);
 
   return {
     client,
@@ -140,7 +202,69 @@ export function resolveStoreOptions(options: SessionStoreOptions): ResolvedStore
     graphBaseUrl: resolveBaseUrl(options.graphBaseUrl, client),
     scheduler: readScheduler(options.scheduler, "scheduler") ?? asyncScheduler,
     random: readFunction(options.random, "random") ?? Math.random,
+    keepAlive: resolveKeepAlive(options.keepAlive),
+    concurrency: readCount(options.concurrency, "concurrency", 1),
+    environment: resolveEnvironment(options.environment),
+    storage,
+    closeOnPageHide: readBoolean(options.closeOnPageHide, "closeOnPageHide") ?? storage === null,
   };
+}
+
+function resolveKeepAlive(value: SessionStoreOptions["keepAlive"]): ResolvedKeepAlive | null {
+  if (value === false) return null;
+  if (value !== undefined && (typeof value !== "object" || value === null)) {
+    throw new TypeError(`keepAlive must be false or an object, got ${describeValue(value)}.`);
+  }
+  const expiresAfter = readDelay(value?.expiresAfter, "keepAlive.expiresAfter", 300_000, 1);
+  const margin = readDelay(value?.margin, "keepAlive.margin", 60_000, 0);
+  if (margin >= expiresAfter) {
+    throw new RangeError(
+      `keepAlive.margin (${margin}) must be less than keepAlive.expiresAfter (${expiresAfter}).`,
+    );
+  }
+  return { expiresAfter, refreshAfter: expiresAfter - margin };
+}
+
+function readCount(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") {
+    throw new TypeError(`${name} must be a number, got ${describeValue(value)}.`);
+  }
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(
+      `${name} must be a whole number of at least 1, got ${describeValue(value)}.`,
+    );
+  }
+  return value;
+}
+
+function resolveEnvironment(value: unknown): SessionEnvironment {
+  if (value === undefined) return defaultEnvironment();
+  const methods = ["isVisible", "isOnline", "watch"] as const;
+  const complete =
+    typeof value === "object" &&
+    value !== null &&
+    methods.every((name) => typeof (value as Record<string, unknown>)[name] === "function");
+  if (!complete) {
+    throw new TypeError(
+      `environment must have isVisible, isOnline and watch methods, got ${describeValue(value)}.`,
+    );
+  }
+  return value as SessionEnvironment;
+}
+
+function resolveStorage(value: unknown): SessionStorageLike | null {
+  if (value === undefined || value === null) return null;
+  const methods = ["getItem", "setItem", "removeItem"] as const;
+  const complete =
+    typeof value === "object" &&
+    methods.every((name) => typeof (value as Record<string, unknown>)[name] === "function");
+  if (!complete) {
+    throw new TypeError(
+      `storage must have getItem, setItem and removeItem methods (like sessionStorage), got ${describeValue(value)}.`,
+    );
+  }
+  return value as SessionStorageLike;
 }
 
 function checkClient(client: unknown): Client {

@@ -2,25 +2,39 @@ import {
   BehaviorSubject,
   catchError,
   defer,
+  distinctUntilChanged,
+  finalize,
   lastValueFrom,
+  type MonoTypeOperatorFunction,
+  map,
   type Observable,
+  Subject,
   type Subscription,
+  share,
+  shareReplay,
   switchMap,
+  take,
+  tap,
   throwError,
   timeout,
   timer,
 } from "rxjs";
 import { classifyError } from "../errors/classify";
 import { type GraphOperation, isWorkbookError, type WorkbookError } from "../errors/workbook-error";
+import type { CloseReason, SessionEvent } from "../events/session-event";
 import { attemptTimedOut } from "../graph/attempt-timed-out";
 import { fromAbortable } from "../graph/from-abortable";
-import { SessionApi } from "../graph/session-api";
+import { type CreateOutcome, SessionApi } from "../graph/session-api";
 import { readDelay } from "../options/read-option";
-import { retryWithBackoff } from "../retry/retry-with-backoff";
+import { type RetryEvent, retryWithBackoff } from "../retry/retry-with-backoff";
 import { initialSessionState, reduceSession } from "../state/reduce-session";
 import type { SessionAction } from "../state/session-action";
-import type { SessionState, WorkbookSession } from "../state/session-state";
+import type { SessionState, SessionStatus, WorkbookSession } from "../state/session-state";
+import { CallQueue } from "./call-queue";
+import { endsSession, mayHaveBeenApplied, sessionGoneOnServer } from "./error-rules";
+import { KeepAlive } from "./keep-alive";
 import type { RequestOptions, SessionContext } from "./session-context";
+import { type RememberedSession, SessionMemory } from "./session-memory";
 import {
   type ResolvedStoreOptions,
   resolveStoreOptions,
@@ -33,8 +47,11 @@ import {
   cooldownTooLong,
   disposedWords,
   openTimedOut,
+  pageLeftWords,
   scratchSessionLost,
 } from "./store-errors";
+
+type OpenReason = "open" | "recreate";
 
 /** One shared creation: every `open()` made while it runs gets its promise. */
 interface Opening {
@@ -42,6 +59,8 @@ interface Opening {
   readonly resolve: (session: WorkbookSession) => void;
   readonly reject: (error: WorkbookError) => void;
   subscription: Subscription | null;
+  /** The createSession request while it is on the wire: a session it brings must be closed. */
+  postInFlight: Observable<CreateOutcome> | null;
 }
 
 type WorkbookCall<T> = (context: SessionContext) => Promise<T>;
@@ -50,15 +69,16 @@ type WorkbookCall<T> = (context: SessionContext) => Promise<T>;
  * One Microsoft Graph workbook session, as an observable, immutable state.
  *
  * The store opens the session on demand (`open()`), retrying `createSession`
- * with exponential backoff and honouring Graph's `Retry-After`; runs workbook
- * calls inside it (`request()`); and closes it (`close()`, `dispose()`). Every
- * change goes through one reducer, and `state$` replays the current frozen state
- * to each subscriber.
+ * with exponential backoff and honouring Graph's `Retry-After`; keeps it alive
+ * while idle; recreates it when Graph drops it; runs workbook calls inside it
+ * one after another (`request()`); and closes it (`close()`, `dispose()`, or
+ * when the page is left). Every change goes through one reducer, and `state$`
+ * replays the current frozen state to each subscriber.
  *
  * @example
  * ```ts
  * const store = new SessionStore({ client, workbook: "/me/drive/items/01ABC" });
- * store.state$.subscribe((state) => render(state.status));
+ * store.subscribe((state) => render(state.status));
  * const sheets = await store.request((s) => s.api("/worksheets").get());
  * await store.dispose();
  * ```
@@ -70,16 +90,44 @@ export class SessionStore {
    */
   readonly state$: Observable<SessionState>;
 
+  /** The status alone (`idle`, `creating`, `active`, `failed`), emitted when it changes. */
+  readonly status$: Observable<SessionStatus>;
+
+  /** The active session's id, or null when no session is active; emitted when it changes. */
+  readonly sessionId$: Observable<string | null>;
+
+  /**
+   * What the store does, as it happens: creation requested, attempts failed and
+   * retries scheduled (with the delay chosen), sessions created, refreshed,
+   * expired, recreated and closed, and disposal. Nothing is replayed to late
+   * subscribers. Completes after the `disposed` event.
+   */
+  readonly events$: Observable<SessionEvent>;
+
   readonly #options: ResolvedStoreOptions;
   readonly #api: SessionApi;
   readonly #state = new BehaviorSubject<SessionState>(initialSessionState);
+  readonly #events = new Subject<SessionEvent>();
   readonly #pendingActions: SessionAction[] = [];
   #dispatching = false;
   /** Cancels each `request()` and `refresh()` still in flight, with the reason given. */
   readonly #inFlight = new Set<(why: string) => void>();
+  readonly #queue: CallQueue;
+  readonly #keepAlive: KeepAlive | null;
+  readonly #memory: SessionMemory | null;
+  readonly #stopWatching: () => void;
+  /** Work that outlives what started it, such as closing a late session; dispose waits for it. */
+  readonly #background = new Set<Promise<void>>();
   #opening: Opening | null = null;
+  #refreshing: Promise<void> | null = null;
   /** No request is sent before this time (scheduler ms): the latest `Retry-After`. */
   #cooldownUntil = 0;
+  /** The session being replaced, for the `recreated` event. */
+  #replacedSessionId: string | null = null;
+  /** Counts non-persistent sessions lost; a call made before a loss must not run after it. */
+  #changesLostCount = 0;
+  #lastChangesLost: WorkbookError | null = null;
+  #isDisposed = false;
   #disposal: Promise<void> | null = null;
   /** Set by dispose(); state$ completes once the actions already queued are applied. */
   #completing = false;
@@ -90,7 +138,22 @@ export class SessionStore {
   constructor(options: SessionStoreOptions) {
     this.#options = resolveStoreOptions(options);
     this.#api = new SessionApi(this.#options);
+    this.#queue = new CallQueue(this.#options.concurrency);
+    this.#keepAlive = this.#newKeepAlive();
+    this.#memory = this.#newMemory();
+
     this.state$ = this.#state.asObservable();
+    this.status$ = this.select((state) => state.status);
+    this.sessionId$ = this.select(activeSessionId);
+    this.events$ = this.#events.asObservable();
+    if (typeof Symbol.observable === "symbol") {
+      Object.defineProperty(this, Symbol.observable, { value: () => this.state$ });
+    }
+
+    this.#stopWatching = this.#options.environment.watch((change) => {
+      if (change === "visible" || change === "online") this.#keepAlive?.check();
+      if (change === "pagehide" && this.#options.closeOnPageHide) void this.#leavePage();
+    });
   }
 
   /** The current state. */
@@ -100,7 +163,38 @@ export class SessionStore {
 
   /** Whether `dispose()` has been called. */
   get disposed(): boolean {
-    return this.#disposal !== null;
+    return this.#isDisposed;
+  }
+
+  /**
+   * A part of the state, emitted when it changes: `equal` (default `Object.is`)
+   * compares each projection with the previous one. Replays the latest value to
+   * late subscribers, and lets go of the store when the last one unsubscribes.
+   */
+  select<T>(
+    projector: (state: SessionState) => T,
+    equal: (previous: T, next: T) => boolean = Object.is,
+  ): Observable<T> {
+    return this.state$.pipe(
+      map(projector),
+      distinctUntilChanged(equal),
+      shareReplay({ bufferSize: 1, refCount: true }),
+    );
+  }
+
+  /**
+   * Calls `listener` with the current state at once and then with every change,
+   * until the returned function is called. Fits React's `useSyncExternalStore`
+   * and Svelte's store contract.
+   */
+  subscribe(listener: (state: SessionState) => void): () => void {
+    const subscription = this.state$.subscribe(listener);
+    return () => subscription.unsubscribe();
+  }
+
+  /** Lets `from(store)` and other Observable-interop libraries read `state$`. */
+  ["@@observable"](): Observable<SessionState> {
+    return this.state$;
   }
 
   /**
@@ -113,86 +207,78 @@ export class SessionStore {
 
     const state = this.getState();
     if (state.status === "active") return Promise.resolve(state.session);
-
-    const opening = this.#opening ?? newOpening();
-    if (!this.#opening) {
-      this.#opening = opening;
-      this.#runOpening(opening);
-    }
-    return opening.promise;
+    return (this.#opening ?? this.#startOpening("open")).promise;
   }
 
   /**
    * Runs a workbook call inside the session, opening it first if needed.
    *
-   * Errors are sorted by Graph's error rules: throttling and unavailability are
-   * retried with backoff (after any `Retry-After`); a session Graph asks to
-   * recreate is recreated and the call replayed once, unless the session was a
-   * non-persistent one whose changes were lost; errors that end the session
-   * (an invalid session, an expired token) drop it and turn the store `failed`.
-   * A call that got no answer, or a gateway timeout, is sent again only when
-   * marked `idempotent`, since Graph may have applied it. Resolves or rejects
-   * exactly once.
-   *
-   * Calls are not queued: several calls at once run at once. Graph recommends
-   * sending a workbook's calls one after another, writes especially.
+   * Calls wait their turn: by default one runs at a time, in the order they
+   * were made (see the `concurrency` option). Errors are sorted by Graph's error
+   * rules: throttling and unavailability are retried with backoff (after any
+   * `Retry-After`); a session Graph asks to recreate is recreated and the call
+   * replayed once in the new session; errors that end the session (an invalid
+   * session, an expired token) drop it and turn the store `failed`. A call that
+   * got no answer, or a gateway timeout, is sent again only when marked
+   * `idempotent`, since Graph may have applied it. When a non-persistent
+   * session is lost, calls made before the loss reject instead of running in the
+   * new session (see `replayAfterChangesLost`). Resolves or rejects exactly once.
    */
   request<T>(call: WorkbookCall<T>, options: RequestOptions = {}): Promise<T> {
+    const issuedAfterLosses = this.#changesLostCount;
     const request$ = defer(() => {
       const timeout = readDelay(options.timeout, "timeout", this.#options.attemptTimeout, 1);
-      return this.#requestWithReplay(call, options, timeout);
+      return this.#requestWithReplay(call, { ...options, timeout }, issuedAfterLosses);
     });
-    return this.#track(request$, "request", options?.signal);
+    return this.#track(this.#queue.schedule(request$), "request", options.signal);
   }
 
   /**
    * Tells Graph the session is still in use, resetting its inactivity clock.
-   * Does nothing unless a session is active. A refresh Graph refuses is handled
-   * like any failed call in the session (recreate, or drop the session) and
-   * rejects with the `WorkbookError`.
+   * Keep-alive calls it on its own; apps rarely need to. Does nothing unless a
+   * session is active. Failures Graph allows are retried; a refresh Graph
+   * refuses is handled like any failed call in the session (recreate, or drop
+   * the session) and rejects with the `WorkbookError`.
    */
-  async refresh(): Promise<void> {
+  refresh(): Promise<void> {
     const state = this.getState();
-    if (this.disposed || state.status !== "active") return;
+    if (this.disposed || state.status !== "active") return Promise.resolve();
 
-    const { session } = state;
-    const refresh$ = this.#afterCooldown(
-      this.#api.refreshSession(session.id),
-      "refreshSession",
-    ).pipe(
-      catchError((error: unknown) => {
-        const failure = this.#asWorkbookError(error, "refreshSession", true);
-        return throwError(() => this.#afterSessionError(failure, session));
-      }),
+    this.#refreshing ??= this.#track(this.#refresh$(state.session), "refreshSession").finally(
+      () => {
+        this.#refreshing = null;
+      },
     );
-    await this.#track(refresh$, "refreshSession");
+    return this.#refreshing;
   }
 
   /**
    * Ends the session: cancels a creation and every call under way, returns to
-   * `idle` at once, and asks Graph to close the session. Closing is best effort
-   * and never rejects. While Graph's cooldown (`Retry-After`) lasts nothing is
-   * sent, as Graph asks; a session left open that way expires by itself.
+   * `idle` at once, and asks Graph to close the session. A session whose
+   * creation was already on the wire is closed when it arrives. Closing is best
+   * effort and never rejects. While Graph's cooldown (`Retry-After`) lasts
+   * nothing is sent, as Graph asks; a session left open that way expires by itself.
    */
-  async close(): Promise<void> {
-    this.#cancelAll(closedWords);
-    const state = this.getState();
-    this.#dispatch({ type: "reset" });
-    if (state.status === "active" && this.#cooldownLeft() === 0) {
-      await this.#closeOnServer(state.session.id);
-    }
+  close(): Promise<void> {
+    return this.#endSession("close", closedWords);
   }
 
   /**
    * Stops the store for good: cancels every creation, wait and call in flight at
-   * once, closes the session (best effort), and completes `state$`. Safe to call
-   * more than once; never rejects.
+   * once, closes the session (best effort), and completes `state$`. Resolves once
+   * the session is closed. A session whose createSession was already on the
+   * wire is closed when Graph's answer arrives (within `attemptTimeout`), after
+   * this resolves; `events$` reports that close, then `disposed`, and completes.
+   * Safe to call more than once; never rejects.
    */
   dispose(): Promise<void> {
     if (this.#disposal) return this.#disposal;
 
-    this.#cancelAll(disposedWords);
-    this.#disposal = this.close();
+    this.#isDisposed = true;
+    this.#stopWatching();
+    this.#disposal = this.#endSession("dispose", disposedWords);
+    void this.#disposal.then(() => this.#afterBackgroundWork()).then(() => this.#finishEvents());
+
     this.#completing = true;
     if (!this.#dispatching) this.#completeState();
     return this.#disposal;
@@ -258,28 +344,92 @@ export class SessionStore {
     if (this.#stateCompleted) return;
     const current = this.getState();
     const next = reduceSession(current, action);
-    if (next !== current) this.#state.next(next);
+    if (next === current) return;
+
+    this.#followSession(current, next);
+    this.#state.next(next);
   }
 
-  #runOpening(opening: Opening): void {
-    this.#dispatch({ type: "create-requested" });
-    // A subscriber may have closed or disposed the store on seeing "creating".
-    if (this.#opening !== opening) return;
+  /** Starts keep-alive and remembers the session while one is active; stops and forgets after. */
+  #followSession(previous: SessionState, next: SessionState): void {
+    const previousId = activeSessionId(previous);
+    const nextId = activeSessionId(next);
+    if (previousId === nextId) return;
 
-    const subscription = defer(() => this.#createWithRetries()).subscribe({
+    if (next.status === "active") {
+      this.#keepAlive?.start();
+      this.#memory?.remember(next.session, this.#now());
+      return;
+    }
+    this.#keepAlive?.stop();
+    if (next.status !== "creating") this.#memory?.forget();
+  }
+
+  #emit(event: SessionEvent): void {
+    this.#events.next(event);
+  }
+
+  #now(): number {
+    return this.#options.scheduler.now();
+  }
+
+  /* ---------------------------------------------------------------- opening */
+
+  #startOpening(reason: OpenReason): Opening {
+    const opening = newOpening();
+    this.#opening = opening;
+
+    const remembered = reason === "open" ? this.#recall() : null;
+    this.#dispatch({ type: "create-requested" });
+    this.#emit({
+      type: "create-requested",
+      at: this.#now(),
+      reason: remembered ? "resume" : reason,
+    });
+    // A subscriber may have closed or disposed the store on seeing "creating".
+    if (this.#opening !== opening) return opening;
+
+    const session$ = remembered
+      ? this.#resume(remembered, opening)
+      : this.#createWithRetries(opening);
+    const subscription = this.#withOpenTimeout(session$).subscribe({
       next: (session) =>
         this.#finishOpening(opening, () => {
-          this.#dispatch({ type: "created", session });
+          this.#opened(session, remembered?.session.id === session.id);
           opening.resolve(session);
         }),
       error: (error: unknown) =>
         this.#finishOpening(opening, () => {
           const failure = this.#asWorkbookError(error, "createSession", false);
           this.#dispatch({ type: "failed", error: failure });
+          this.#emit({ type: "failed", at: this.#now(), error: failure });
           opening.reject(failure);
         }),
     });
     if (this.#opening === opening) opening.subscription = subscription;
+    return opening;
+  }
+
+  #opened(session: WorkbookSession, resumed: boolean): void {
+    const { id, persistChanges } = session;
+    const replaced = this.#replacedSessionId;
+    this.#replacedSessionId = null;
+
+    this.#dispatch({ type: "created", session });
+    const at = this.#now();
+    this.#emit({ type: "created", at, sessionId: id, persistChanges, resumed });
+
+    const state = this.getState();
+    if (replaced !== null && state.status === "active") {
+      const changesLost = state.changesLost;
+      this.#emit({
+        type: "recreated",
+        at,
+        sessionId: id,
+        previousSessionId: replaced,
+        changesLost,
+      });
+    }
   }
 
   #finishOpening(opening: Opening, outcome: () => void): void {
@@ -288,26 +438,69 @@ export class SessionStore {
     outcome();
   }
 
-  #cancelAll(why: string): void {
-    for (const cancel of [...this.#inFlight]) cancel(why);
-
-    const opening = this.#opening;
-    if (opening) {
-      this.#finishOpening(opening, () => opening.reject(cancelledError("createSession", why)));
-    }
+  #withOpenTimeout(session$: Observable<WorkbookSession>): Observable<WorkbookSession> {
+    const { openTimeout, scheduler } = this.#options;
+    const lastError = () => {
+      const state = this.getState();
+      return state.status === "creating" ? state.lastError : null;
+    };
+    const attempts = () => {
+      const state = this.getState();
+      return state.status === "creating" ? state.attempt : 0;
+    };
+    return session$.pipe(
+      timeout({
+        first: openTimeout,
+        scheduler,
+        with: () => throwError(() => openTimedOut(openTimeout, attempts(), lastError())),
+      }),
+    );
   }
 
-  #createWithRetries(): Observable<WorkbookSession> {
-    const { retry, scheduler, random, openTimeout } = this.#options;
+  #recall(): RememberedSession | null {
+    const maxIdle = this.#options.keepAlive?.expiresAfter ?? DEFAULT_EXPIRY;
+    return this.#memory?.recall(this.#now(), maxIdle) ?? null;
+  }
+
+  /**
+   * Takes up a session from an earlier page load, checking with a refresh that
+   * Graph still has it. If not, a new session is created in its place.
+   */
+  #resume(remembered: RememberedSession, opening: Opening): Observable<WorkbookSession> {
+    const { session } = remembered;
+    return this.#afterCooldown(this.#api.refreshSession(session.id), "refreshSession").pipe(
+      map(() => session),
+      catchError((error: unknown) => {
+        const failure = this.#asWorkbookError(error, "refreshSession", true);
+        this.#emit({
+          type: "attempt-failed",
+          at: this.#now(),
+          operation: "refreshSession",
+          attempt: 1,
+          error: failure,
+        });
+        this.#dispatch({
+          type: "resume-failed",
+          error: failure,
+          changesLost: !session.persistChanges,
+        });
+        return this.#createWithRetries(opening);
+      }),
+    );
+  }
+
+  #createWithRetries(opening: Opening): Observable<WorkbookSession> {
+    const { retry, scheduler, random } = this.#options;
     let attempt = 0;
-    let lastError: WorkbookError | null = null;
 
     const attempt$ = defer(() => {
       attempt += 1;
       const wait = this.#cooldownLeft();
-      const sendsAt = wait > 0 ? this.#options.scheduler.now() + wait : null;
+      const sendsAt = wait > 0 ? this.#now() + wait : null;
       this.#dispatch({ type: "attempt-started", attempt, sendsAt });
-      return this.#afterCooldown(this.#api.createSession(this.#createRequest()), "createSession");
+      return this.#afterCooldown(this.#createOnce(opening), "createSession").pipe(
+        this.#reportFailure("createSession", attempt, false),
+      );
     });
 
     return attempt$.pipe(
@@ -318,17 +511,35 @@ export class SessionStore {
         classify: (error) => this.#asWorkbookError(error, "createSession", false),
         // Polls already retried on their own; a failed poll must not start a new session.
         shouldRetry: (error) => error.operation === "createSession" && error.retryable,
-        onRetry: ({ error, attempt: failed, nextAttemptAt }) => {
-          lastError = error;
+        onRetry: (event) => {
+          const { error, attempt: failed, nextAttemptAt } = event;
           this.#dispatch({ type: "attempt-failed", error, nextAttempt: failed + 1, nextAttemptAt });
+          this.#emitRetry("createSession", event);
         },
       }),
-      timeout({
-        first: openTimeout,
-        scheduler,
-        with: () => throwError(() => openTimedOut(openTimeout, attempt, lastError)),
-      }),
     );
+  }
+
+  /**
+   * One createSession, and the polling of its operation when Graph answers 202.
+   * While the POST is on the wire it is shared, so that a store that stops
+   * wanting the session can still wait for the answer and close what it brings.
+   */
+  #createOnce(opening: Opening): Observable<WorkbookSession> {
+    const { persistChanges } = this.#options;
+    const post$: Observable<CreateOutcome> = this.#api
+      .postCreateSession(this.#createRequest())
+      .pipe(
+        finalize(() => {
+          if (opening.postInFlight === post$) opening.postInFlight = null;
+        }),
+        share(),
+      );
+
+    return defer(() => {
+      opening.postInFlight = post$;
+      return post$;
+    }).pipe(switchMap((outcome) => this.#api.sessionFrom(outcome, persistChanges)));
   }
 
   #createRequest() {
@@ -336,9 +547,39 @@ export class SessionStore {
     return { persistChanges, respondAsync, commitExplicitly, deferCoauthoringMerge };
   }
 
+  #cancelAll(why: string): void {
+    for (const cancel of [...this.#inFlight]) cancel(why);
+
+    const opening = this.#opening;
+    if (!opening) return;
+
+    const post$ = opening.postInFlight;
+    if (post$) this.#closeWhenItArrives(post$);
+    this.#finishOpening(opening, () => opening.reject(cancelledError("createSession", why)));
+  }
+
+  /* Subscribes before the creation is let go, so the POST is not aborted. */
+  #closeWhenItArrives(post$: Observable<CreateOutcome>): void {
+    const outcome = lastValueFrom(post$.pipe(take(1)), { defaultValue: null });
+    this.#inBackground(
+      outcome.then(
+        (answer) => {
+          if (answer && "session" in answer) return this.#closeOnServer(answer.session.id, "late");
+        },
+        () => undefined,
+      ),
+    );
+  }
+
+  /* ------------------------------------------------------------------ calls */
+
   /** The call with retries, and one replay in a new session if Graph asks for one. */
-  #requestWithReplay<T>(call: WorkbookCall<T>, options: RequestOptions, attemptTimeout: number) {
-    const run = () => this.#requestWithRetries(call, options, attemptTimeout);
+  #requestWithReplay<T>(
+    call: WorkbookCall<T>,
+    options: RequestOptions & { timeout: number },
+    issuedAfterLosses: number,
+  ): Observable<T> {
+    const run = () => this.#requestWithRetries(call, options, issuedAfterLosses);
     const replay = (first: WorkbookError) =>
       run().pipe(
         catchError((error: WorkbookError) =>
@@ -355,14 +596,24 @@ export class SessionStore {
     );
   }
 
-  #requestWithRetries<T>(call: WorkbookCall<T>, options: RequestOptions, attemptTimeout: number) {
+  #requestWithRetries<T>(
+    call: WorkbookCall<T>,
+    options: RequestOptions & { timeout: number },
+    issuedAfterLosses: number,
+  ): Observable<T> {
     const { retry, scheduler, random } = this.#options;
     const idempotent = options.idempotent ?? false;
+    let attempt = 0;
 
     return defer(() => this.open()).pipe(
-      switchMap((session) =>
-        this.#afterCooldown(this.#callInSession(call, session, attemptTimeout), "request"),
-      ),
+      switchMap((session) => {
+        this.#refuseAfterChangesLost(issuedAfterLosses, options);
+        attempt += 1;
+        return this.#afterCooldown(
+          this.#callInSession(call, session, options.timeout),
+          "request",
+        ).pipe(this.#reportFailure("request", attempt, true));
+      }),
       retryWithBackoff<T>({
         ...retry,
         scheduler,
@@ -373,18 +624,29 @@ export class SessionStore {
           error.operation === "request" &&
           error.retryable &&
           (idempotent || !mayHaveBeenApplied(error)),
+        onRetry: (event) => this.#emitRetry("request", event),
       }),
     );
   }
 
+  /** A call made before a non-persistent session was lost would run without its changes. */
+  #refuseAfterChangesLost(issuedAfterLosses: number, options: RequestOptions): void {
+    const lost = this.#lastChangesLost;
+    if (lost === null || this.#changesLostCount === issuedAfterLosses) return;
+    if (options.replayAfterChangesLost) return;
+    throw scratchSessionLost(lost);
+  }
+
   #callInSession<T>(call: WorkbookCall<T>, session: WorkbookSession, attemptTimeout: number) {
     const { scheduler } = this.#options;
-    const run = (signal: AbortSignal) =>
-      call({
+    const run = (signal: AbortSignal) => {
+      this.#touch(session);
+      return call({
         session,
         signal,
         api: (path) => this.#api.workbookRequest(path, session.id, signal),
       });
+    };
 
     return fromAbortable(run).pipe(
       timeout({
@@ -392,6 +654,7 @@ export class SessionStore {
         scheduler,
         with: () => throwError(() => attemptTimedOut("request", attemptTimeout)),
       }),
+      tap(() => this.#touch(session)),
       catchError((error: unknown) => {
         const failure = this.#asWorkbookError(error, "request", true);
         return throwError(() => this.#afterSessionError(failure, session));
@@ -399,35 +662,183 @@ export class SessionStore {
     );
   }
 
+  /* ---------------------------------------------------------- keeping alive */
+
+  #newKeepAlive(): KeepAlive | null {
+    const { keepAlive, scheduler, environment } = this.#options;
+    if (!keepAlive) return null;
+    return new KeepAlive({
+      scheduler,
+      refreshAfter: keepAlive.refreshAfter,
+      isOnline: () => environment.isOnline(),
+      refresh: () => this.refresh(),
+    });
+  }
+
+  #refresh$(session: WorkbookSession): Observable<void> {
+    const { retry, scheduler, random } = this.#options;
+    let attempt = 0;
+
+    const attempt$ = defer(() => {
+      attempt += 1;
+      return this.#afterCooldown(this.#api.refreshSession(session.id), "refreshSession").pipe(
+        this.#reportFailure("refreshSession", attempt, true),
+      );
+    });
+
+    return attempt$.pipe(
+      retryWithBackoff({
+        ...retry,
+        scheduler,
+        random,
+        classify: (error) => this.#asWorkbookError(error, "refreshSession", true),
+        onRetry: (event) => this.#emitRetry("refreshSession", event),
+      }),
+      tap(() => {
+        this.#touch(session);
+        this.#emit({ type: "refreshed", at: this.#now(), sessionId: session.id });
+      }),
+      catchError((error: WorkbookError) =>
+        throwError(() => this.#afterSessionError(error, session)),
+      ),
+    );
+  }
+
+  /** Records use of the session, which pushes keep-alive's next refresh back. */
+  #touch(session: WorkbookSession): void {
+    if (!this.#isCurrent(session)) return;
+    this.#keepAlive?.touch();
+    this.#memory?.remember(session, this.#now());
+  }
+
+  #isCurrent(session: WorkbookSession): boolean {
+    return activeSessionId(this.getState()) === session.id;
+  }
+
+  /* ------------------------------------------------------- losing sessions */
+
   /**
    * Applies what a failed call says about its session, and returns the error the
    * caller should see. Only the session the call ran in is touched: an error that
    * arrives after that session was already replaced changes nothing.
    */
   #afterSessionError(error: WorkbookError, session: WorkbookSession): WorkbookError {
-    const state = this.getState();
-    const current = state.status === "active" && state.session.id === session.id;
+    if (!this.#isCurrent(session)) return error;
 
-    if (error.kind === "recreate-session" && !session.persistChanges) {
-      const lost = scratchSessionLost(error);
-      if (current) this.#dispatch({ type: "session-lost", error: lost, recreate: false });
-      return lost;
-    }
-    if (error.kind === "recreate-session") {
-      if (current) this.#recreate(error);
-      return error;
-    }
-    if (endsSession(error) && current) {
-      this.#dispatch({ type: "session-lost", error, recreate: false });
-    }
+    if (error.kind === "recreate-session") this.#recreate(error, session);
+    else if (endsSession(error)) this.#dropSession(error, session);
     return error;
   }
 
   /** Replaces a session Graph dropped, without passing through `failed`. */
-  #recreate(error: WorkbookError): void {
-    this.#dispatch({ type: "session-lost", error, recreate: true });
+  #recreate(error: WorkbookError, session: WorkbookSession): void {
+    const changesLost = !session.persistChanges;
+    const shown = changesLost ? scratchSessionLost(error) : error;
+    if (changesLost) {
+      this.#changesLostCount += 1;
+      this.#lastChangesLost = error;
+    }
+
+    this.#replacedSessionId = session.id;
+    this.#emit({
+      type: "expired",
+      at: this.#now(),
+      sessionId: session.id,
+      error: shown,
+      changesLost,
+    });
+    this.#dispatch({ type: "session-lost", error: shown, recreate: true });
+    if (!sessionGoneOnServer(error)) {
+      this.#inBackground(this.#closeOnServer(session.id, "replaced"));
+    }
+
     // A subscriber that saw "creating" may have closed or disposed the store.
-    if (this.getState().status === "creating") this.open().catch(() => undefined);
+    if (this.getState().status === "creating" && !this.#opening && !this.disposed) {
+      this.#startOpening("recreate").promise.catch(() => undefined);
+    }
+  }
+
+  #dropSession(error: WorkbookError, session: WorkbookSession): void {
+    const at = this.#now();
+    if (error.kind === "session-lost") {
+      const changesLost = !session.persistChanges;
+      this.#emit({ type: "expired", at, sessionId: session.id, error, changesLost });
+    }
+    this.#dispatch({ type: "session-lost", error, recreate: false });
+    this.#emit({ type: "failed", at, error });
+  }
+
+  /* ---------------------------------------------------------------- closing */
+
+  async #endSession(reason: CloseReason, why: string, keepalive = false): Promise<void> {
+    this.#cancelAll(why);
+    const state = this.getState();
+    this.#dispatch({ type: "reset" });
+    if (state.status === "active") await this.#closeOnServer(state.session.id, reason, keepalive);
+  }
+
+  /* The page is going away: close with a request that outlives it. */
+  #leavePage(): Promise<void> {
+    return this.#endSession("pagehide", pageLeftWords, true);
+  }
+
+  async #closeOnServer(sessionId: string, reason: CloseReason, keepalive = false): Promise<void> {
+    let closed = false;
+    if (this.#cooldownLeft() === 0) {
+      const close$ = this.#api.closeSession(sessionId, keepalive);
+      closed = await lastValueFrom(close$, { defaultValue: undefined }).then(
+        () => true,
+        () => false,
+      );
+    }
+    this.#emit({ type: "closed", at: this.#now(), sessionId, reason, closed });
+  }
+
+  #inBackground(work: Promise<void>): void {
+    this.#background.add(work);
+    void work.finally(() => this.#background.delete(work));
+  }
+
+  async #afterBackgroundWork(): Promise<void> {
+    while (this.#background.size > 0) await Promise.all([...this.#background]);
+  }
+
+  #finishEvents(): void {
+    this.#emit({ type: "disposed", at: this.#now() });
+    this.#events.complete();
+  }
+
+  /* ------------------------------------------------------ errors and waits */
+
+  #newMemory(): SessionMemory | null {
+    const { storage, address, persistChanges } = this.#options;
+    return storage ? new SessionMemory(storage, address.path, persistChanges) : null;
+  }
+
+  /** Classifies each failure of one try, reports it, and passes it on. */
+  #reportFailure<T>(
+    operation: "createSession" | "refreshSession" | "request",
+    attempt: number,
+    sessionful: boolean,
+  ): MonoTypeOperatorFunction<T> {
+    return catchError((error: unknown) => {
+      const failure = this.#asWorkbookError(error, operation, sessionful);
+      if (failure.kind !== "aborted") {
+        this.#emit({ type: "attempt-failed", at: this.#now(), operation, attempt, error: failure });
+      }
+      return throwError(() => failure);
+    });
+  }
+
+  #emitRetry(operation: GraphOperation, { attempt, delay, nextAttemptAt }: RetryEvent): void {
+    this.#emit({
+      type: "retry-scheduled",
+      at: this.#now(),
+      operation,
+      attempt: attempt + 1,
+      delay,
+      sendsAt: nextAttemptAt,
+    });
   }
 
   /** Classifies a failure at the store's time, and remembers any cooldown Graph asked for. */
@@ -441,7 +852,7 @@ export class SessionStore {
       : classifyError(error, this.#api.context(operation, sessionful));
 
     if (failure.retryAfterMs !== null) {
-      const until = this.#options.scheduler.now() + failure.retryAfterMs;
+      const until = this.#now() + failure.retryAfterMs;
       this.#cooldownUntil = Math.max(this.#cooldownUntil, until);
     }
     return failure;
@@ -449,7 +860,7 @@ export class SessionStore {
 
   /** How long Graph's latest cooldown still lasts, in ms. */
   #cooldownLeft(): number {
-    return Math.max(0, this.#cooldownUntil - this.#options.scheduler.now());
+    return Math.max(0, this.#cooldownUntil - this.#now());
   }
 
   /**
@@ -467,12 +878,13 @@ export class SessionStore {
       return timer(wait, scheduler).pipe(switchMap(() => request$));
     });
   }
+}
 
-  async #closeOnServer(sessionId: string): Promise<void> {
-    await lastValueFrom(this.#api.closeSession(sessionId), { defaultValue: undefined }).catch(
-      () => undefined,
-    );
-  }
+/** Graph's documented idle expiry of a persistent session, in ms. */
+const DEFAULT_EXPIRY = 300_000;
+
+function activeSessionId(state: SessionState): string | null {
+  return state.status === "active" ? state.session.id : null;
 }
 
 function newOpening(): Opening {
@@ -482,36 +894,5 @@ function newOpening(): Opening {
     resolve = resolvePromise;
     reject = rejectPromise;
   });
-  return { promise, resolve, reject, subscription: null };
-}
-
-/** Errors after which Graph's session cannot be used again. */
-function endsSession(error: WorkbookError): boolean {
-  if (error.kind === "session-lost") return true;
-  if (error.kind !== "auth") return false;
-  return error.status === 401 || equalsCode(error.innerCode, "unauthorizedUncategorized");
-}
-
-/* Second-level codes with which Graph says the failed request may be sent again. */
-const RESEND_CODES = [
-  "tooManyRequestsUncategorized",
-  "serviceUnavailableUncategorized",
-  "transientFailure",
-];
-
-/**
- * Whether Graph may have carried the call out although it failed: no answer came,
- * or a gateway timed out, unless Graph's code says to send it again.
- */
-function mayHaveBeenApplied(error: WorkbookError): boolean {
-  if (RESEND_CODES.some((code) => equalsCode(error.innerCode, code))) return false;
-  return (
-    error.status === null ||
-    error.status === 504 ||
-    equalsCode(error.innerCode, "gatewayTimeoutUncategorized")
-  );
-}
-
-function equalsCode(code: string | null, expected: string): boolean {
-  return code !== null && code.toLowerCase() === expected.toLowerCase();
+  return { promise, resolve, reject, subscription: null, postInFlight: null };
 }

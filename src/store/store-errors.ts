@@ -54,8 +54,9 @@ export function scratchSessionLost(error: WorkbookError): WorkbookError {
     kind: "session-lost",
     detail:
       "The session was created with persistChanges: false and Graph ended it, so the " +
-      "changes made in it are gone. The call was not replayed in a new session; " +
-      "redo the work from the start.",
+      "changes made in it are gone. This call was made before that and was not run in " +
+      "the new session, where those changes are missing; redo the work from the start, " +
+      "or set replayAfterChangesLost on calls that do not depend on earlier changes.",
     cause: error,
   });
 }
@@ -63,3 +64,4 @@ export function scratchSessionLost(error: WorkbookError): WorkbookError {
 export const disposedWords = "The store was disposed; create a new SessionStore to continue.";
 export const closedWords = "The store was closed while the call waited for its session.";
 export const abortedWords = "The call was cancelled by its AbortSignal.";
+export const pageLeftWords = "The page was left while the call waited for its session.";

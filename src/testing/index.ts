@@ -21,5 +21,7 @@ export type { RouteName } from "./route-name";
 export { ROUTE_NAMES } from "./route-name";
 export type { EmulatedSessionInfo } from "./session-registry";
 export { startEmulator } from "./start-emulator";
+export type { TestEnvironment, TestEnvironmentOptions } from "./test-environment";
+export { createTestEnvironment } from "./test-environment";
 export { WorkbookEmulator } from "./workbook-emulator";
 export type { CellValue, WorksheetInfo } from "./workbook-view";

@@ -1,0 +1,9 @@
+/**
+ * React bindings for a workbook session store: hooks that read its state
+ * through `useSyncExternalStore`, on the client and on the server.
+ *
+ * @packageDocumentation
+ */
+export type { SessionSource } from "./session-source";
+export { useSessionState } from "./use-session-state";
+export { useSessionStatus } from "./use-session-status";

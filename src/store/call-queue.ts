@@ -1,0 +1,54 @@
+import { Observable, type Subscription } from "rxjs";
+
+/**
+ * Runs observables at most `limit` at a time, first come first served. A
+ * source waits unsubscribed until a slot frees; unsubscribing while it waits
+ * takes it out of the line, so a cancelled call never runs later.
+ */
+export class CallQueue {
+  readonly #limit: number;
+  readonly #waiting = new Set<() => void>();
+  #running = 0;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** How many sources run now, and how many wait for a slot. */
+  get size(): { readonly running: number; readonly waiting: number } {
+    return { running: this.#running, waiting: this.#waiting.size };
+  }
+
+  /** Mirrors `source`, subscribing to it only when a slot is free. */
+  schedule<T>(source: Observable<T>): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      let inner: Subscription | null = null;
+      let holdsSlot = false;
+
+      const start = () => {
+        this.#waiting.delete(start);
+        holdsSlot = true;
+        this.#running += 1;
+        inner = source.subscribe(subscriber);
+      };
+
+      if (this.#running < this.#limit) start();
+      else this.#waiting.add(start);
+
+      return () => {
+        this.#waiting.delete(start);
+        if (!holdsSlot) return;
+        holdsSlot = false;
+        inner?.unsubscribe();
+        this.#running -= 1;
+        this.#startNext();
+      };
+    });
+  }
+
+  #startNext(): void {
+    if (this.#running >= this.#limit) return;
+    const [next] = this.#waiting;
+    next?.();
+  }
+}

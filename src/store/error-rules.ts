@@ -1,0 +1,40 @@
+import type { WorkbookError } from "../errors/workbook-error";
+
+/** Errors after which Graph's session cannot be used again. */
+export function endsSession(error: WorkbookError): boolean {
+  if (error.kind === "session-lost") return true;
+  if (error.kind !== "auth") return false;
+  return error.status === 401 || equalsCode(error.innerCode, "unauthorizedUncategorized");
+}
+
+/**
+ * Whether Graph itself said the session is gone. A session replaced after a
+ * 502/503 may still be open on the server, and is worth closing.
+ */
+export function sessionGoneOnServer(error: WorkbookError): boolean {
+  return equalsCode(error.innerCode, "invalidSessionReCreatable") || error.status === 404;
+}
+
+/* Second-level codes with which Graph says the failed request may be sent again. */
+const RESEND_CODES = [
+  "tooManyRequestsUncategorized",
+  "serviceUnavailableUncategorized",
+  "transientFailure",
+];
+
+/**
+ * Whether Graph may have carried the call out although it failed: no answer came,
+ * or a gateway timed out, unless Graph's code says to send it again.
+ */
+export function mayHaveBeenApplied(error: WorkbookError): boolean {
+  if (RESEND_CODES.some((code) => equalsCode(error.innerCode, code))) return false;
+  return (
+    error.status === null ||
+    error.status === 504 ||
+    equalsCode(error.innerCode, "gatewayTimeoutUncategorized")
+  );
+}
+
+function equalsCode(code: string | null, expected: string): boolean {
+  return code !== null && code.toLowerCase() === expected.toLowerCase();
+}

@@ -1,0 +1,96 @@
+import type { SchedulerLike, Subscription } from "rxjs";
+
+/** What keep-alive needs from its store. */
+export interface KeepAliveHost {
+  readonly scheduler: SchedulerLike;
+  /** Idle time after which the session is refreshed, in ms. */
+  readonly refreshAfter: number;
+  /** Whether a refresh could reach Graph now; when not, checks wait for `check()`. */
+  isOnline(): boolean;
+  /** Sends refreshSession. Its outcome is the store's business; keep-alive only waits. */
+  refresh(): Promise<void>;
+}
+
+/**
+ * Refreshes a session only once it has been idle for `refreshAfter` ms. Every
+ * piece of activity moves the deadline; the timer then wakes at the old one,
+ * sees the newer activity and sleeps again, so a busy session costs no request.
+ */
+export class KeepAlive {
+  readonly #host: KeepAliveHost;
+  #lastActivityAt = 0;
+  #timer: Subscription | null = null;
+  #refreshing = false;
+  #running = false;
+
+  constructor(host: KeepAliveHost) {
+    this.#host = host;
+  }
+
+  /** When the session was last used, in ms on the store's clock. */
+  get lastActivityAt(): number {
+    return this.#lastActivityAt;
+  }
+
+  /** Starts watching a session last used at `lastActivityAt` (default: now). */
+  start(lastActivityAt = this.#host.scheduler.now()): void {
+    this.#running = true;
+    this.#lastActivityAt = lastActivityAt;
+    this.#schedule();
+  }
+
+  stop(): void {
+    this.#running = false;
+    this.#timer?.unsubscribe();
+    this.#timer = null;
+  }
+
+  /** Records that the session was used now. */
+  touch(): void {
+    this.#lastActivityAt = Math.max(this.#lastActivityAt, this.#host.scheduler.now());
+  }
+
+  /**
+   * Refreshes at once if the session has been idle long enough to need it. Call
+   * it when timers may have been held back: a tab shown again, a network back.
+   */
+  check(): void {
+    if (!this.#running || this.#refreshing) return;
+
+    if (this.#idleFor() < this.#host.refreshAfter) {
+      this.#schedule();
+      return;
+    }
+    if (!this.#host.isOnline()) return;
+    void this.#refresh();
+  }
+
+  async #refresh(): Promise<void> {
+    this.#refreshing = true;
+    this.#timer?.unsubscribe();
+    try {
+      await this.#host.refresh();
+    } catch {
+      // The store has acted on the failure; if the session lives on, check again later.
+    } finally {
+      this.#refreshing = false;
+    }
+    if (this.#running) this.#schedule(this.#retryDelay());
+  }
+
+  #schedule(delay = this.#host.refreshAfter - this.#idleFor()): void {
+    this.#timer?.unsubscribe();
+    this.#timer = this.#host.scheduler.schedule(() => this.check(), Math.max(0, delay));
+  }
+
+  #idleFor(): number {
+    return this.#host.scheduler.now() - this.#lastActivityAt;
+  }
+
+  /* After a refresh that failed without ending the session, try again well
+     before Graph's expiry instead of a whole interval later. */
+  #retryDelay(): number | undefined {
+    const refreshedJustNow = this.#idleFor() < this.#host.refreshAfter;
+    return refreshedJustNow ? undefined : Math.ceil(this.#host.refreshAfter / 8);
+  }
+}
