@@ -18,6 +18,21 @@ export type { ErrorKind } from "./errors/error-kind";
 export { isRetryableKind } from "./errors/error-kind";
 export type { GraphOperation, WorkbookErrorInit, WorkbookErrorJSON } from "./errors/workbook-error";
 export { isWorkbookError, WorkbookError } from "./errors/workbook-error";
+export type {
+  AttemptFailedEvent,
+  ClosedEvent,
+  CloseReason,
+  CreatedEvent,
+  CreateRequestedEvent,
+  DisposedEvent,
+  ExpiredEvent,
+  FailedEvent,
+  RecreatedEvent,
+  RefreshedEvent,
+  RetryScheduledEvent,
+  SessionEvent,
+  SessionEventType,
+} from "./events/session-event";
 export { SESSION_HEADER } from "./graph/session-header";
 export type { WorkbookAddress } from "./graph/workbook-address";
 export { parseWorkbookAddress } from "./graph/workbook-address";
