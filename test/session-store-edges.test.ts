@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
   addRow,
   driveUntilSettled,
+  listSheets,
   recordStates,
   settleIo,
   statuses,
@@ -108,6 +109,23 @@ describe("cancellation", () => {
     expect(store.getState().status).toBe("idle");
     expect(h.emulator.requestsTo("createSession")).toHaveLength(1);
     expect(h.emulator.requestsTo("worksheets")).toHaveLength(1);
+  });
+
+  it("close() with calls queued behind a running one starts none of them", async () => {
+    const store = h.store();
+    await driveUntilSettled(store.open(), 50);
+    h.emulator.fault("worksheets", { hang: true });
+
+    const calls = [1, 2, 3].map(() => store.request(listSheets).catch((error: unknown) => error));
+    await until(() => h.emulator.requestsTo("worksheets").length === 1, "the first call runs");
+    await store.close();
+    await vi.advanceTimersByTimeAsync(60_000);
+    await settleIo();
+
+    for (const call of calls) expect(await call).toMatchObject({ kind: "aborted" });
+    expect(h.emulator.requestsTo("worksheets")).toHaveLength(1);
+    expect(h.emulator.requestsTo("createSession")).toHaveLength(1);
+    expect(store.getState().status).toBe("idle");
   });
 
   it("abandons a call that never answers at its timeout, without resending a write", async () => {

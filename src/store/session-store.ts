@@ -548,7 +548,9 @@ export class SessionStore {
   }
 
   #cancelAll(why: string): void {
-    for (const cancel of [...this.#inFlight]) cancel(why);
+    // Newest first: cancelling a running call frees its slot, and a call still
+    // waiting behind it would start, and open a session, if it were still there.
+    for (const cancel of [...this.#inFlight].reverse()) cancel(why);
 
     const opening = this.#opening;
     if (!opening) return;
