@@ -1,3 +1,11 @@
+/**
+ * One reactive, immutable view of a Microsoft Graph Excel workbook session:
+ * `SessionStore`, its options, states, events and errors, the retry operator,
+ * and a registry that shares one store per workbook.
+ *
+ * @packageDocumentation
+ * @module graph-workbook-session
+ */
 export type { BrowserWindowLike } from "./environment/browser-environment";
 export { browserEnvironment } from "./environment/browser-environment";
 export { memoryStorage } from "./environment/safe-storage";
@@ -54,5 +62,5 @@ export type {
   WorkbookSession,
 } from "./state/session-state";
 export type { RequestOptions, SessionContext } from "./store/session-context";
-export { SessionStore } from "./store/session-store";
+export { SessionStore, type WorkbookCall } from "./store/session-store";
 export type { SessionStoreOptions } from "./store/session-store-options";

@@ -13,7 +13,7 @@ import {
   readOperationError,
 } from "./graph-error-body";
 import { type BodyText, readBodyText } from "./read-body-text";
-import { cleanCode, cleanText, quote } from "./safe-text";
+import { cleanCode, cleanText, quoteServerText } from "./safe-text";
 import {
   type GraphOperation,
   isWorkbookError,
@@ -119,7 +119,7 @@ export const MAX_ERROR_BODY_BYTES = 64 * 1024;
  * Reads a non-2xx `Response` (from a call made in raw mode) into a {@link WorkbookError}.
  * The body is parsed as JSON whatever its content type; when it is not a Graph error (an HTML
  * page, an empty or cut-off body), the status decides and the message says what arrived.
- * At most {@link MAX_ERROR_BODY_BYTES} of the body are read; a longer body is cancelled there
+ * At most 64 KiB of the body are read; a longer body is cancelled there
  * and classified by status.
  */
 export async function errorFromResponse(
@@ -248,7 +248,7 @@ function fromNoResponse(error: GraphClientErrorLike, context: ClassifyContext): 
   if (name === "AbortError") return simpleError("aborted", null, error, context);
 
   const reason = typeof error.message === "string" && error.message !== "" ? error.message : null;
-  const what = reason === null ? name : `${name}: ${quote(reason)}`;
+  const what = reason === null ? name : `${name}: ${quoteServerText(reason)}`;
   if (name === "SyntaxError") {
     return simpleError("fatal", `The response could not be read (${what}).`, error, context);
   }
@@ -277,7 +277,8 @@ function simpleError(
 function describeThrown(error: unknown, name: string | null): string {
   if (name === null) return `A value that is not an error was thrown (${typeof error}).`;
   const message = (error as { message?: unknown }).message;
-  const reason = typeof message === "string" && message !== "" ? `: ${quote(message)}` : "";
+  const reason =
+    typeof message === "string" && message !== "" ? `: ${quoteServerText(message)}` : "";
   return `An unexpected ${name} was thrown${reason}.`;
 }
 
@@ -322,7 +323,7 @@ function tooLong(contentType: string): string {
 }
 
 function serverSaid(chain: ErrorChain | null): string | null {
-  return chain?.message ? `Graph said: ${quote(chain.message)}` : null;
+  return chain?.message ? `Graph said: ${quoteServerText(chain.message)}` : null;
 }
 
 function joinSentences(...sentences: (string | null)[]): string | null {

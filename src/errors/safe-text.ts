@@ -50,6 +50,26 @@ export function quote(text: string): string {
   return `"${cleanText(text, MAX_QUOTED_LENGTH)}"`;
 }
 
+/*
+ * A run of 16 or more token characters that mixes letters and digits: an access
+ * token in a shape the patterns above do not know, a session id, a key. Words
+ * and error codes have no digits, so a server's sentence stays readable.
+ */
+const opaqueRun = /[A-Za-z0-9._~+/=-]{16,}/g;
+const hasLetterAndDigit = /^(?=.*[A-Za-z])(?=.*[0-9])/;
+
+/**
+ * Like {@link quote}, for text that came from a server or the network: servers
+ * sometimes echo what they were sent, so long opaque strings (tokens and ids
+ * in any shape) are masked too.
+ */
+export function quoteServerText(text: string): string {
+  const masked = text.replace(opaqueRun, (run) =>
+    hasLetterAndDigit.test(run) ? "[redacted]" : run,
+  );
+  return quote(masked);
+}
+
 function replaceInvisible(text: string): string {
   let out = "";
   for (const char of text) {

@@ -1,11 +1,12 @@
 import type { GraphOperation, WorkbookError } from "../errors/workbook-error";
 
 /**
- * Why a store closed its session: the app called `close()` or `dispose()`, the
- * page was left, the session arrived after the store stopped wanting it, or it
- * was replaced after Graph answered 502/503 inside it.
+ * Why a store closed a session: the app called `close()` or `dispose()`, the
+ * page was left, the session arrived after the store stopped wanting it, it
+ * was replaced by a new one, or it was dropped after an error that ends it
+ * while Graph may still hold it open.
  */
-export type CloseReason = "close" | "dispose" | "pagehide" | "late" | "replaced";
+export type CloseReason = "close" | "dispose" | "pagehide" | "late" | "replaced" | "dropped";
 
 interface EventTime {
   /** When it happened, in ms on the store's clock (its scheduler's `now()`). */

@@ -3,6 +3,7 @@
  * through `useSyncExternalStore`, on the client and on the server.
  *
  * @packageDocumentation
+ * @module graph-workbook-session/react
  */
 export type { SessionSource } from "./session-source";
 export { useSessionState } from "./use-session-state";

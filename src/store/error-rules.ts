@@ -8,11 +8,14 @@ export function endsSession(error: WorkbookError): boolean {
 }
 
 /**
- * Whether Graph itself said the session is gone. A session replaced after a
- * 502/503 may still be open on the server, and is worth closing.
+ * Whether a session the store gives up on may still be open on Graph, so that
+ * closing it frees one of the workbook's few sessions. Not when Graph said the
+ * session is gone (404, an `invalidSession*` code), nor when the token was
+ * refused, since a close would be refused too.
  */
-export function sessionGoneOnServer(error: WorkbookError): boolean {
-  return equalsCode(error.innerCode, "invalidSessionReCreatable") || error.status === 404;
+export function worthClosing(error: WorkbookError): boolean {
+  if (error.kind === "auth" || error.status === 404) return false;
+  return !(error.innerCode?.toLowerCase().startsWith("invalidsession") ?? false);
 }
 
 /* Second-level codes with which Graph says the failed request may be sent again. */

@@ -78,10 +78,16 @@ export interface SessionStoreOptions {
     readonly maxInterval?: number;
   };
 
-  /** Passed to `createSession` as `commitExplicitly` when set; left out otherwise. */
+  /**
+   * Passed to `createSession` as `commitExplicitly` when set. Graph's beta API
+   * lists the flag without describing its effect. Default: unset, not sent.
+   */
   readonly commitExplicitly?: boolean;
 
-  /** Passed to `createSession` as `deferCoauthoringMerge` when set; left out otherwise. */
+  /**
+   * Passed to `createSession` as `deferCoauthoringMerge` when set. Graph's beta
+   * API lists the flag without describing its effect. Default: unset, not sent.
+   */
   readonly deferCoauthoringMerge?: boolean;
 
   /**
@@ -97,8 +103,9 @@ export interface SessionStoreOptions {
    * use and pushes the refresh back, so a session in steady use is never
    * refreshed. Graph documents expiry after about 5 minutes idle for a
    * persistent session and about 7 for a non-persistent one (earlier docs had
-   * them swapped), so the default assumes 5 for both. `false` turns it off; an
-   * expired session is then recreated on its next call.
+   * them swapped), so the default assumes 5 for both. Default: on, refreshing
+   * after 240 000 ms of idleness. `false` turns it off; an expired session is
+   * then recreated on its next call.
    */
   readonly keepAlive?:
     | false
@@ -138,7 +145,10 @@ export interface SessionStoreOptions {
    */
   readonly closeOnPageHide?: boolean;
 
-  /** The rxjs scheduler every wait and timestamp goes through. Default `asyncScheduler`. */
+  /**
+   * The rxjs scheduler every wait and timestamp goes through; its `now()` must
+   * count ms since the epoch, as state and event times do. Default `asyncScheduler`.
+   */
   readonly scheduler?: SchedulerLike;
 
   /** A source of uniform numbers in [0, 1) for jitter. Default `Math.random`. */

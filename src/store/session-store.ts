@@ -4,10 +4,11 @@ import {
   defer,
   distinctUntilChanged,
   finalize,
+  type InteropObservable,
   lastValueFrom,
   type MonoTypeOperatorFunction,
   map,
-  type Observable,
+  Observable,
   Subject,
   type Subscription,
   share,
@@ -31,7 +32,7 @@ import { initialSessionState, reduceSession } from "../state/reduce-session";
 import type { SessionAction } from "../state/session-action";
 import type { SessionState, SessionStatus, WorkbookSession } from "../state/session-state";
 import { CallQueue } from "./call-queue";
-import { endsSession, mayHaveBeenApplied, sessionGoneOnServer } from "./error-rules";
+import { endsSession, mayHaveBeenApplied, worthClosing } from "./error-rules";
 import { KeepAlive } from "./keep-alive";
 import type { RequestOptions, SessionContext } from "./session-context";
 import { type RememberedSession, SessionMemory } from "./session-memory";
@@ -63,7 +64,8 @@ interface Opening {
   postInFlight: Observable<CreateOutcome> | null;
 }
 
-type WorkbookCall<T> = (context: SessionContext) => Promise<T>;
+/** A workbook call run by `SessionStore.request`: it gets the session's context and returns a promise. */
+export type WorkbookCall<T> = (context: SessionContext) => Promise<T>;
 
 /**
  * One Microsoft Graph workbook session, as an observable, immutable state.
@@ -83,6 +85,7 @@ type WorkbookCall<T> = (context: SessionContext) => Promise<T>;
  * await store.dispose();
  * ```
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below declares a member the constructor defines
 export class SessionStore {
   /**
    * The session's state: the current one at once, then every change, in order.
@@ -142,7 +145,7 @@ export class SessionStore {
     this.#keepAlive = this.#newKeepAlive();
     this.#memory = this.#newMemory();
 
-    this.state$ = this.#state.asObservable();
+    this.state$ = this.#stateStream();
     this.status$ = this.select((state) => state.status);
     this.sessionId$ = this.select(activeSessionId);
     this.events$ = this.#events.asObservable();
@@ -193,7 +196,7 @@ export class SessionStore {
   }
 
   /** Lets `from(store)` and other Observable-interop libraries read `state$`. */
-  ["@@observable"](): Observable<SessionState> {
+  "@@observable"(): Observable<SessionState> {
     return this.state$;
   }
 
@@ -350,6 +353,16 @@ export class SessionStore {
     this.#state.next(next);
   }
 
+  /* After dispose the subject has completed; late subscribers still get the last state. */
+  #stateStream(): Observable<SessionState> {
+    return new Observable<SessionState>((subscriber) => {
+      if (!this.#stateCompleted) return this.#state.subscribe(subscriber);
+      subscriber.next(this.getState());
+      subscriber.complete();
+      return undefined;
+    });
+  }
+
   /** Starts keep-alive and remembers the session while one is active; stops and forgets after. */
   #followSession(previous: SessionState, next: SessionState): void {
     const previousId = activeSessionId(previous);
@@ -484,6 +497,7 @@ export class SessionStore {
           error: failure,
           changesLost: !session.persistChanges,
         });
+        this.#closeIfWorthIt(failure, session.id, "replaced");
         return this.#createWithRetries(opening);
       }),
     );
@@ -750,9 +764,7 @@ export class SessionStore {
       changesLost,
     });
     this.#dispatch({ type: "session-lost", error: shown, recreate: true });
-    if (!sessionGoneOnServer(error)) {
-      this.#inBackground(this.#closeOnServer(session.id, "replaced"));
-    }
+    this.#closeIfWorthIt(error, session.id, "replaced");
 
     // A subscriber that saw "creating" may have closed or disposed the store.
     if (this.getState().status === "creating" && !this.#opening && !this.disposed) {
@@ -768,6 +780,12 @@ export class SessionStore {
     }
     this.#dispatch({ type: "session-lost", error, recreate: false });
     this.#emit({ type: "failed", at, error });
+    this.#closeIfWorthIt(error, session.id, "dropped");
+  }
+
+  /** Closes, in the background, a session given up on that Graph may still hold open. */
+  #closeIfWorthIt(error: WorkbookError, sessionId: string, reason: CloseReason): void {
+    if (worthClosing(error)) this.#inBackground(this.#closeOnServer(sessionId, reason));
   }
 
   /* ---------------------------------------------------------------- closing */
@@ -881,6 +899,10 @@ export class SessionStore {
     });
   }
 }
+
+// The constructor adds the interop method under `Symbol.observable` when the
+// platform defines that symbol; this declaration lets TypeScript accept `from(store)`.
+export interface SessionStore extends InteropObservable<SessionState> {}
 
 /** Graph's documented idle expiry of a persistent session, in ms. */
 const DEFAULT_EXPIRY = 300_000;

@@ -3,6 +3,7 @@
  * workbook emulator with scripted faults, and a real Graph client wired to it.
  *
  * @packageDocumentation
+ * @module graph-workbook-session/testing
  */
 export type { EmulatorClientOptions } from "./create-emulator-client";
 export { createEmulatorClient } from "./create-emulator-client";

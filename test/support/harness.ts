@@ -1,6 +1,7 @@
 import { Client } from "@microsoft/microsoft-graph-client";
 import {
   type SessionContext,
+  type SessionEvent,
   type SessionState,
   SessionStore,
   type SessionStoreOptions,
@@ -175,4 +176,67 @@ export async function throttleOneCall(
   await settleIo();
   const throttledAt = harness.emulator.requestsTo("worksheets")[0]?.time ?? Number.NaN;
   return { call, throttledAt };
+}
+
+/** The emulator's key for {@link WORKBOOK}, as `readTableRows` and `readRange` take it. */
+export const WORKBOOK_KEY = "item:01TESTWORKBOOK";
+
+/** A workbook call that appends one row holding `value` to Table1: a write. */
+export const appendRow = (value: string) => (session: SessionContext) =>
+  session.api("/tables('Table1')/rows/add").post({ values: [[value]] });
+
+/** Records every event a store reports from now on; nothing is replayed. */
+export function recordEvents(store: SessionStore): SessionEvent[] {
+  const events: SessionEvent[] = [];
+  store.events$.subscribe((event) => events.push(event));
+  return events;
+}
+
+/** One minute in ms, for tests that span Graph's session lifetimes. */
+export const MINUTE = 60_000;
+
+/**
+ * Lets `totalMs` of virtual time pass in steps of `stepMs`, letting real I/O
+ * finish after each step, as an app left alone that long would see it.
+ */
+export async function passTime(totalMs: number, stepMs = 10_000): Promise<void> {
+  for (let passed = 0; passed < totalMs; passed += stepMs) {
+    await vi.advanceTimersByTimeAsync(Math.min(stepMs, totalMs - passed));
+    await settleIo();
+  }
+}
+
+/**
+ * Moves the clock forward without firing any timer, as when a hidden tab's
+ * timers are held back or the machine sleeps; pending timers move along.
+ */
+export function skipClockAhead(ms: number): void {
+  vi.setSystemTime(Date.now() + ms);
+}
+
+/** Opens the store's session in virtual time, failing the test if it does not open. */
+export async function openSession(store: SessionStore) {
+  const { value, error } = await driveUntilSettled(store.open(), 50);
+  if (value === undefined) throw error ?? new Error("open() settled without a session");
+  return value;
+}
+
+/** A storage whose entries the test can read and overwrite, to see what a store remembers. */
+export function inspectableStorage() {
+  const items = new Map<string, string>();
+  return {
+    items,
+    getItem: (key: string) => items.get(key) ?? null,
+    setItem: (key: string, value: string) => {
+      items.set(key, value);
+    },
+    removeItem: (key: string) => {
+      items.delete(key);
+    },
+  };
+}
+
+/** The recorded events of one type, typed as that event. */
+export function eventsOf<T extends SessionEvent["type"]>(events: readonly SessionEvent[], type: T) {
+  return events.filter((event): event is Extract<SessionEvent, { type: T }> => event.type === type);
 }

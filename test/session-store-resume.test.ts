@@ -1,0 +1,299 @@
+import { memoryStorage, type SessionEvent, type SessionStorageLike } from "graph-workbook-session";
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  driveUntilSettled,
+  eventsOf,
+  inspectableStorage,
+  listSheets,
+  MINUTE,
+  openSession,
+  passTime,
+  recordEvents,
+  recordStates,
+  statuses,
+  until,
+  useHarness,
+  useVirtualTime,
+} from "./support/harness";
+
+const h = useHarness();
+
+beforeEach(useVirtualTime);
+
+const creations = () => h.emulator.requestsTo("createSession");
+const refreshes = () => h.emulator.requestsTo("refreshSession");
+const liveIds = () => h.emulator.sessions().map((session) => session.id);
+
+/** Whether the store set out to resume a remembered session, or to create one. */
+function openReason(events: readonly SessionEvent[]) {
+  return eventsOf(events, "create-requested")[0]?.reason;
+}
+
+describe("resuming a remembered session", () => {
+  it("takes up the session of an earlier page with one refresh and no createSession", async () => {
+    const storage = memoryStorage();
+    const earlier = await openSession(h.store({ storage }));
+    await passTime(2 * MINUTE);
+
+    const store = h.store({ storage });
+    const events = recordEvents(store);
+    const states = recordStates(store);
+    const session = await openSession(store);
+
+    expect(session).toEqual(earlier);
+    expect(creations()).toHaveLength(1);
+    expect(refreshes()).toEqual([
+      expect.objectContaining({ sessionId: earlier.id, answeredWith: 204 }),
+    ]);
+    expect(statuses(states)).toEqual(["idle", "creating", "active"]);
+    expect(openReason(events)).toBe("resume");
+    expect(eventsOf(events, "created")).toEqual([
+      expect.objectContaining({ sessionId: earlier.id, resumed: true }),
+    ]);
+  });
+
+  it("creates a new session cleanly when the remembered one expired on the server", async () => {
+    const storage = inspectableStorage();
+    const earlier = await openSession(h.store({ storage }));
+    h.emulator.expireSession(earlier.id);
+
+    const store = h.store({ storage });
+    const events = recordEvents(store);
+    const states = recordStates(store);
+    const session = await openSession(store);
+
+    expect(session.id).not.toBe(earlier.id);
+    expect(creations()).toHaveLength(2);
+    expect(statuses(states)).not.toContain("failed");
+    expect(statuses(states).at(-1)).toBe("active");
+    expect(states).toContainEqual(
+      expect.objectContaining({
+        status: "creating",
+        lastError: expect.objectContaining({ operation: "refreshSession", status: 404 }),
+      }),
+    );
+    expect(eventsOf(events, "attempt-failed")).toEqual([
+      expect.objectContaining({ operation: "refreshSession" }),
+    ]);
+    expect(eventsOf(events, "created")).toEqual([
+      expect.objectContaining({ sessionId: session.id, resumed: false }),
+    ]);
+    expect([...storage.items.values()].join()).toContain(session.id);
+  });
+
+  it("keeps the remembered session resumable while keep-alive refreshes it", async () => {
+    const storage = memoryStorage();
+    const earlier = await openSession(h.store({ storage }));
+    await passTime(9 * MINUTE);
+
+    const store = h.store({ storage });
+    const events = recordEvents(store);
+    const session = await openSession(store);
+
+    expect(refreshes().length).toBeGreaterThanOrEqual(2);
+    expect(session.id).toBe(earlier.id);
+    expect(openReason(events)).toBe("resume");
+    expect(creations()).toHaveLength(1);
+  });
+
+  it("counts the last call as the last use of the remembered session", async () => {
+    const storage = memoryStorage();
+    const earlierStore = h.store({ storage, keepAlive: false });
+    const earlier = await openSession(earlierStore);
+    await passTime(4 * MINUTE);
+    await driveUntilSettled(earlierStore.request(listSheets), 50);
+    await passTime(2 * MINUTE);
+
+    const session = await openSession(h.store({ storage }));
+
+    expect(session.id).toBe(earlier.id);
+    expect(creations()).toHaveLength(1);
+  });
+
+  it("does not even refresh a session idle for longer than expiresAfter", async () => {
+    const storage = memoryStorage();
+    await openSession(h.store({ storage, keepAlive: false }));
+    await passTime(5 * MINUTE + 10_000);
+
+    const store = h.store({ storage });
+    const events = recordEvents(store);
+    await openSession(store);
+
+    expect(refreshes()).toHaveLength(0);
+    expect(creations()).toHaveLength(2);
+    expect(openReason(events)).toBe("open");
+    expect(eventsOf(events, "created")[0]).toMatchObject({ resumed: false });
+  });
+
+  it("judges idleness by the new store's own expiresAfter", async () => {
+    const storage = memoryStorage();
+    await openSession(h.store({ storage }));
+    await passTime(2 * MINUTE);
+
+    const store = h.store({ storage, keepAlive: { expiresAfter: MINUTE, margin: 10_000 } });
+    await openSession(store);
+
+    expect(refreshes()).toHaveLength(0);
+    expect(creations()).toHaveLength(2);
+  });
+
+  it.each([
+    ["another workbook", { workbook: "/me/drive/items/01OTHERWORKBOOK" }],
+    ["persistChanges false", { persistChanges: false }],
+  ])("does not resume a session remembered for a store with %s", async (_, overrides) => {
+    const storage = memoryStorage();
+    await openSession(h.store({ storage }));
+
+    const store = h.store({ storage, ...overrides });
+    const events = recordEvents(store);
+    await openSession(store);
+
+    expect(refreshes()).toHaveLength(0);
+    expect(creations()).toHaveLength(2);
+    expect(openReason(events)).toBe("open");
+  });
+
+  it("forgets the session once it is closed", async () => {
+    const storage = inspectableStorage();
+    const earlierStore = h.store({ storage });
+    await openSession(earlierStore);
+    await earlierStore.close();
+    expect(storage.items.size).toBe(0);
+
+    await openSession(h.store({ storage }));
+
+    expect(refreshes()).toHaveLength(0);
+    expect(creations()).toHaveLength(2);
+  });
+
+  it("marks changes lost when a remembered non-persistent session cannot be resumed", async () => {
+    const storage = memoryStorage();
+    const earlier = await openSession(h.store({ storage, persistChanges: false }));
+    h.emulator.expireSession(earlier.id);
+
+    const store = h.store({ storage, persistChanges: false });
+    await openSession(store);
+
+    expect(store.getState()).toMatchObject({ status: "active", changesLost: true });
+  });
+
+  // Known gap in the store: when the refresh that checks a remembered session
+  // fails, a new session is created but the remembered one is never closed. A
+  // 502/503 does not say the session is gone (a recreation after one does close
+  // the old session), so it stays open on the server, holding one of the
+  // workbook's limited sessions until it expires.
+  it.each([502, 503])(
+    "closes the remembered session it gave up on after a %i, as when replacing one",
+    async (status) => {
+      const storage = memoryStorage();
+      const earlier = await openSession(h.store({ storage }));
+      h.emulator.fault("refreshSession", { status, innerCode: null });
+
+      const store = h.store({ storage });
+      const events = recordEvents(store);
+      const session = await openSession(store);
+      await until(() => eventsOf(events, "closed").length === 1, "the old session is closed", 500);
+
+      expect(eventsOf(events, "closed")[0]).toMatchObject({
+        sessionId: earlier.id,
+        reason: "replaced",
+      });
+      expect(liveIds()).not.toContain(earlier.id);
+      expect(liveIds()).toContain(session.id);
+    },
+  );
+});
+
+describe("what storage holds", () => {
+  /** A record as the store writes it, for the session `id`, last used now. */
+  const record = (id: string, overrides: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      format: 1,
+      id,
+      persistChanges: true,
+      lastActivityAt: Date.now(),
+      ...overrides,
+    });
+
+  const garbage: [string, (id: string) => string][] = [
+    ["text that is not JSON", () => "not json {"],
+    ["null", () => "null"],
+    ["an array", () => "[]"],
+    ["a JSON string", () => JSON.stringify("a string")],
+    ["an unknown format", (id) => record(id, { format: 2 })],
+    ["no lastActivityAt", (id) => record(id, { lastActivityAt: undefined })],
+    ["a lastActivityAt that is not a number", (id) => record(id, { lastActivityAt: "now" })],
+    ["a persistChanges that is not a boolean", (id) => record(id, { persistChanges: "yes" })],
+    ["an empty id", () => record("")],
+    ["an id that is not a string", () => record("x", { id: 42 })],
+    ["an id with a line break", (id) => record(`${id}\r\nX-Injected: 1`)],
+    ["an id with a space", (id) => record(`${id} x`)],
+    ["an id too long for a header", () => record("a".repeat(10_000))],
+    ["fields only under __proto__", (id) => `{"__proto__":${record(id)}}`],
+  ];
+
+  it.each(garbage)("ignores an entry with %s and creates a session", async (_, entry) => {
+    const storage = inspectableStorage();
+    const earlier = await openSession(h.store({ storage }));
+    const [key] = [...storage.items.keys()];
+    storage.setItem(key!, entry(earlier.id));
+
+    const store = h.store({ storage });
+    const events = recordEvents(store);
+    const session = await openSession(store);
+
+    expect(openReason(events)).toBe("open");
+    expect(eventsOf(events, "attempt-failed")).toEqual([]);
+    expect(refreshes()).toHaveLength(0);
+    expect(creations()).toHaveLength(2);
+    expect(store.getState()).toMatchObject({ status: "active", session: { id: session.id } });
+    expect(storage.items.get(key!)).toContain(session.id);
+  });
+
+  it("resumes from an entry written the same way, so the garbage above is what was refused", async () => {
+    const storage = inspectableStorage();
+    const earlier = await openSession(h.store({ storage }));
+    const [key] = [...storage.items.keys()];
+    storage.setItem(key!, record(earlier.id));
+
+    const store = h.store({ storage });
+    const events = recordEvents(store);
+    await openSession(store);
+
+    expect(openReason(events)).toBe("resume");
+    expect(refreshes()).toEqual([expect.objectContaining({ sessionId: earlier.id })]);
+  });
+
+  it("works on with a storage whose every method throws", async () => {
+    const fail = () => {
+      throw new Error("storage is blocked");
+    };
+    const storage: SessionStorageLike = { getItem: fail, setItem: fail, removeItem: fail };
+    const store = h.store({ storage });
+    const states = recordStates(store);
+
+    await openSession(store);
+    const call = await driveUntilSettled(store.request(listSheets), 50);
+    await driveUntilSettled(store.close(), 50);
+    await driveUntilSettled(store.dispose(), 50);
+
+    expect(call.error).toBeUndefined();
+    expect(statuses(states)).toEqual(["idle", "creating", "active", "idle"]);
+    expect(h.emulator.requestsTo("closeSession")).toHaveLength(1);
+  });
+
+  it("works on with a storage that answers something other than text", async () => {
+    const storage = {
+      getItem: () => 42 as unknown as string,
+      setItem: () => undefined,
+      removeItem: () => undefined,
+    };
+    const store = h.store({ storage });
+    const events = recordEvents(store);
+
+    await openSession(store);
+
+    expect(openReason(events)).toBe("open");
+    expect(creations()).toHaveLength(1);
+  });
+});
