@@ -1,14 +1,21 @@
 // @vitest-environment happy-dom
 import { act, cleanup, render } from "@testing-library/react";
-import type { SessionState, SessionStatus, SessionStore } from "graph-workbook-session";
+import {
+  SessionRegistry,
+  type SessionState,
+  type SessionStatus,
+  type SessionStore,
+} from "graph-workbook-session";
 import {
   type SessionSource,
   useSessionState,
   useSessionStatus,
+  useWorkbookStore,
 } from "graph-workbook-session/react";
+import { StrictMode } from "react";
 import { renderToString } from "react-dom/server";
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest";
-import { useHarness } from "./support/harness";
+import { until, useHarness, WORKBOOK } from "./support/harness";
 
 const h = useHarness();
 
@@ -226,6 +233,67 @@ describe("useSessionStatus", () => {
 
     expect(states.filter((state) => state.status === "creating").length).toBeGreaterThan(1);
     expect(renders).toEqual(["idle", "creating", "active"]);
+  });
+});
+
+/** The emulator's record of POSTs to a route: happy-dom sends a CORS preflight before each. */
+function posts(route: "createSession" | "closeSession") {
+  return h.emulator.requestsTo(route).filter((request) => request.method === "POST");
+}
+
+describe("useWorkbookStore", () => {
+  function Workbook({ registry, renders }: { registry: SessionRegistry; renders: string[] }) {
+    const store = useWorkbookStore(registry, WORKBOOK);
+    const status = useSessionStatus(store);
+    renders.push(store ? status : "no store");
+    return (
+      <button type="button" onClick={() => store?.open().catch(() => undefined)}>
+        {status}
+      </button>
+    );
+  }
+
+  it("holds the workbook's shared store while mounted, through a development double mount", async () => {
+    const registry = new SessionRegistry({ client: h.client, gracePeriod: 60_000 });
+    const renders: string[] = [];
+
+    const view = render(
+      <StrictMode>
+        <Workbook registry={registry} renders={renders} />
+      </StrictMode>,
+    );
+    const shared = registry.acquire(WORKBOOK);
+    await act(() => shared.store.open());
+
+    expect(view.getByRole("button").textContent).toBe("active");
+    expect(registry.size).toBe(1);
+    expect(posts("createSession")).toHaveLength(1);
+    shared.release();
+    view.unmount();
+    await registry.dispose();
+  });
+
+  it("releases its lease on unmount, so the store is disposed after the grace period", async () => {
+    const registry = new SessionRegistry({ client: h.client, gracePeriod: 0 });
+    const renders: string[] = [];
+
+    const view = render(<Workbook registry={registry} renders={renders} />);
+    await act(async () => view.getByRole("button").click());
+    await until(() => view.getByRole("button").textContent === "active", "a session");
+    view.unmount();
+
+    expect(registry.size).toBe(0);
+    await until(() => posts("closeSession").some((r) => r.answeredWith === 204), "closed");
+    expect(renders[0]).toBe("no store");
+    await registry.dispose();
+  });
+
+  it("reads a missing store as idle", () => {
+    function NoStore() {
+      return <output>{useSessionStatus(null)}</output>;
+    }
+    const view = render(<NoStore />);
+    expect(view.container.textContent).toBe("idle");
   });
 });
 

@@ -8,3 +8,5 @@
 export type { SessionSource } from "./session-source";
 export { useSessionState } from "./use-session-state";
 export { useSessionStatus } from "./use-session-status";
+export type { StoreLender } from "./use-workbook-store";
+export { useWorkbookStore } from "./use-workbook-store";

@@ -5,7 +5,8 @@ import type { SessionSource } from "./session-source";
 
 /**
  * The store's current state, re-rendering the component on every change.
- * Renders on the server too, with the state the store has there.
+ * Renders on the server too, with the state the store has there. With `null`
+ * for the store (one not acquired yet) the state is `idle`.
  *
  * @example
  * ```tsx
@@ -15,7 +16,7 @@ import type { SessionSource } from "./session-source";
  * }
  * ```
  */
-export function useSessionState(source: SessionSource): SessionState;
+export function useSessionState(source: SessionSource | null): SessionState;
 /**
  * A part of the store's state, re-rendering the component only when that part
  * changes. `isEqual` (default `Object.is`) compares each selected value with
@@ -35,17 +36,17 @@ export function useSessionState(source: SessionSource): SessionState;
  * ```
  */
 export function useSessionState<T>(
-  source: SessionSource,
+  source: SessionSource | null,
   selector: (state: SessionState) => T,
   isEqual?: (a: T, b: T) => boolean,
 ): T;
 export function useSessionState<T>(
-  source: SessionSource,
+  source: SessionSource | null,
   selector: (state: SessionState) => T = wholeState as (state: SessionState) => T,
   isEqual: (a: T, b: T) => boolean = Object.is,
 ): T {
   const subscribe = useCallback(
-    (onChange: () => void) => source.subscribe(() => onChange()),
+    (onChange: () => void) => (source ? source.subscribe(() => onChange()) : ignoreChanges),
     [source],
   );
   const committed = useRef<Selection<T> | null>(null);
@@ -55,7 +56,7 @@ export function useSessionState<T>(
   const getSelection = useMemo(
     () =>
       memoizeSelection(
-        () => source.getState(),
+        () => (source ? source.getState() : noStore),
         selector,
         isEqual,
         () => committed.current,
@@ -69,6 +70,11 @@ export function useSessionState<T>(
   }, [value]);
   return value;
 }
+
+/* Without a store (not yet acquired, say) the state is idle and never changes. */
+const noStore: SessionState = Object.freeze({ status: "idle" });
+
+function ignoreChanges(): void {}
 
 function wholeState(state: SessionState): SessionState {
   return state;

@@ -18,7 +18,7 @@ import { useSessionState } from "./use-session-state";
  * }
  * ```
  */
-export function useSessionStatus(source: SessionSource): SessionStatus {
+export function useSessionStatus(source: SessionSource | null): SessionStatus {
   return useSessionState(source, statusOf);
 }
 
