@@ -81,6 +81,39 @@ describe("resuming a remembered session", () => {
     expect([...storage.items.values()].join()).toContain(session.id);
   });
 
+  it("reports the remembered session as expired and its replacement as recreated", async () => {
+    const storage = memoryStorage();
+    const earlier = await openSession(h.store({ storage }));
+    h.emulator.expireSession(earlier.id);
+
+    const store = h.store({ storage });
+    const events = recordEvents(store);
+    const session = await openSession(store);
+
+    expect(eventsOf(events, "expired")).toEqual([
+      expect.objectContaining({ sessionId: earlier.id, changesLost: false }),
+    ]);
+    expect(eventsOf(events, "recreated")).toEqual([
+      expect.objectContaining({ sessionId: session.id, previousSessionId: earlier.id }),
+    ]);
+  });
+
+  it("waits out a throttled check of the remembered session instead of replacing it", async () => {
+    const storage = memoryStorage();
+    const earlier = await openSession(h.store({ storage }));
+    h.emulator.fault("refreshSession", { status: 429, retryAfter: 2 });
+
+    const store = h.store({ storage });
+    const session = await openSession(store);
+
+    expect(session.id).toBe(earlier.id);
+    expect(creations()).toHaveLength(1);
+    const [throttled, accepted] = refreshes();
+    expect(throttled?.answeredWith).toBe(429);
+    expect(accepted?.answeredWith).toBe(204);
+    expect((accepted?.time ?? 0) - (throttled?.time ?? 0)).toBeGreaterThanOrEqual(2_000);
+  });
+
   it("keeps the remembered session resumable while keep-alive refreshes it", async () => {
     const storage = memoryStorage();
     const earlier = await openSession(h.store({ storage }));
@@ -177,11 +210,8 @@ describe("resuming a remembered session", () => {
     expect(store.getState()).toMatchObject({ status: "active", changesLost: true });
   });
 
-  // Known gap in the store: when the refresh that checks a remembered session
-  // fails, a new session is created but the remembered one is never closed. A
-  // 502/503 does not say the session is gone (a recreation after one does close
-  // the old session), so it stays open on the server, holding one of the
-  // workbook's limited sessions until it expires.
+  // A 502/503 does not say the remembered session is gone: left open, it would
+  // hold one of the workbook's few sessions until it expired.
   it.each([502, 503])(
     "closes the remembered session it gave up on after a %i, as when replacing one",
     async (status) => {
@@ -250,7 +280,7 @@ describe("what storage holds", () => {
     expect(storage.items.get(key!)).toContain(session.id);
   });
 
-  it("resumes from an entry written the same way, so the garbage above is what was refused", async () => {
+  it("resumes from an entry written the same way, so only the garbage was refused", async () => {
     const storage = inspectableStorage();
     const earlier = await openSession(h.store({ storage }));
     const [key] = [...storage.items.keys()];

@@ -481,26 +481,25 @@ export class SessionStore {
    */
   #resume(remembered: RememberedSession, opening: Opening): Observable<WorkbookSession> {
     const { session } = remembered;
-    return this.#afterCooldown(this.#api.refreshSession(session.id), "refreshSession").pipe(
+    return this.#refreshAttempts(session.id).pipe(
       map(() => session),
-      catchError((error: unknown) => {
-        const failure = this.#asWorkbookError(error, "refreshSession", true);
-        this.#emit({
-          type: "attempt-failed",
-          at: this.#now(),
-          operation: "refreshSession",
-          attempt: 1,
-          error: failure,
-        });
-        this.#dispatch({
-          type: "resume-failed",
-          error: failure,
-          changesLost: !session.persistChanges,
-        });
-        this.#closeIfWorthIt(failure, session.id, "replaced");
+      catchError((error: WorkbookError) => {
+        this.#giveUpRemembered(session, error);
         return this.#createWithRetries(opening);
       }),
     );
+  }
+
+  /** A remembered session could not be checked: it is replaced, and closed if it may live on. */
+  #giveUpRemembered(session: WorkbookSession, error: WorkbookError): void {
+    const changesLost = !session.persistChanges;
+    this.#replacedSessionId = session.id;
+    this.#dispatch({ type: "resume-failed", error, changesLost });
+    if (worthClosing(error)) {
+      this.#inBackground(this.#closeOnServer(session.id, "replaced"));
+    } else {
+      this.#emit({ type: "expired", at: this.#now(), sessionId: session.id, error, changesLost });
+    }
   }
 
   #createWithRetries(opening: Opening): Observable<WorkbookSession> {
@@ -692,12 +691,25 @@ export class SessionStore {
   }
 
   #refresh$(session: WorkbookSession): Observable<void> {
+    return this.#refreshAttempts(session.id).pipe(
+      tap(() => {
+        this.#touch(session);
+        this.#emit({ type: "refreshed", at: this.#now(), sessionId: session.id });
+      }),
+      catchError((error: WorkbookError) =>
+        throwError(() => this.#afterSessionError(error, session)),
+      ),
+    );
+  }
+
+  /** refreshSession, sent again while Graph's answer says it may be (throttling, no answer). */
+  #refreshAttempts(sessionId: string): Observable<void> {
     const { retry, scheduler, random } = this.#options;
     let attempt = 0;
 
     const attempt$ = defer(() => {
       attempt += 1;
-      return this.#afterCooldown(this.#api.refreshSession(session.id), "refreshSession").pipe(
+      return this.#afterCooldown(this.#api.refreshSession(sessionId), "refreshSession").pipe(
         this.#reportFailure("refreshSession", attempt, true),
       );
     });
@@ -710,13 +722,6 @@ export class SessionStore {
         classify: (error) => this.#asWorkbookError(error, "refreshSession", true),
         onRetry: (event) => this.#emitRetry("refreshSession", event),
       }),
-      tap(() => {
-        this.#touch(session);
-        this.#emit({ type: "refreshed", at: this.#now(), sessionId: session.id });
-      }),
-      catchError((error: WorkbookError) =>
-        throwError(() => this.#afterSessionError(error, session)),
-      ),
     );
   }
 
