@@ -236,23 +236,27 @@ describe("useSessionStatus", () => {
   });
 });
 
+function Workbook({ registry, renders }: { registry: SessionRegistry; renders: string[] }) {
+  const store = useWorkbookStore(registry, WORKBOOK);
+  const status = useSessionStatus(store);
+  renders.push(store ? status : "no store");
+  return (
+    <button type="button" onClick={() => store?.open().catch(() => undefined)}>
+      {status}
+    </button>
+  );
+}
+
+function NoStore() {
+  return <output>{useSessionStatus(null)}</output>;
+}
+
 /** The emulator's record of POSTs to a route: happy-dom sends a CORS preflight before each. */
 function posts(route: "createSession" | "closeSession") {
   return h.emulator.requestsTo(route).filter((request) => request.method === "POST");
 }
 
 describe("useWorkbookStore", () => {
-  function Workbook({ registry, renders }: { registry: SessionRegistry; renders: string[] }) {
-    const store = useWorkbookStore(registry, WORKBOOK);
-    const status = useSessionStatus(store);
-    renders.push(store ? status : "no store");
-    return (
-      <button type="button" onClick={() => store?.open().catch(() => undefined)}>
-        {status}
-      </button>
-    );
-  }
-
   it("holds the workbook's shared store while mounted, through a development double mount", async () => {
     const registry = new SessionRegistry({ client: h.client, gracePeriod: 60_000 });
     const renders: string[] = [];
@@ -289,9 +293,6 @@ describe("useWorkbookStore", () => {
   });
 
   it("reads a missing store as idle", () => {
-    function NoStore() {
-      return <output>{useSessionStatus(null)}</output>;
-    }
     const view = render(<NoStore />);
     expect(view.container.textContent).toBe("idle");
   });
