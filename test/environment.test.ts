@@ -10,6 +10,9 @@ import { createTestEnvironment } from "graph-workbook-session/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { defaultEnvironment } from "../src/environment/default-environment";
 import { safeStorage } from "../src/environment/safe-storage";
+// Internal code is compared with the internal static environment, also when the
+// public name points at the built bundle.
+import { staticEnvironment as sourceStaticEnvironment } from "../src/environment/static-environment";
 
 interface FakePage {
   visibilityState?: string;
@@ -223,13 +226,13 @@ describe("importing the package", () => {
 
 describe("defaultEnvironment", () => {
   it("is the static environment under Node", () => {
-    expect(defaultEnvironment()).toBe(staticEnvironment);
+    expect(defaultEnvironment()).toBe(sourceStaticEnvironment);
   });
 
   it("is the static environment in a worker, which has events but no document", () => {
     vi.stubGlobal("addEventListener", () => {});
 
-    expect(defaultEnvironment()).toBe(staticEnvironment);
+    expect(defaultEnvironment()).toBe(sourceStaticEnvironment);
   });
 
   it("follows the page when globalThis looks like a browser window", () => {
@@ -243,7 +246,7 @@ describe("defaultEnvironment", () => {
     const { changes } = record(environment);
     window.dispatchEvent(new Event("pagehide"));
 
-    expect(environment).not.toBe(staticEnvironment);
+    expect(environment).not.toBe(sourceStaticEnvironment);
     expect(environment.isVisible()).toBe(false);
     expect(environment.isOnline()).toBe(false);
     expect(changes).toEqual(["pagehide"]);
