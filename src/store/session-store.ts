@@ -3,6 +3,7 @@ import {
   catchError,
   defer,
   distinctUntilChanged,
+  EMPTY,
   finalize,
   type InteropObservable,
   lastValueFrom,
@@ -10,7 +11,7 @@ import {
   map,
   Observable,
   Subject,
-  type Subscription,
+  Subscription,
   share,
   shareReplay,
   switchMap,
@@ -53,6 +54,12 @@ import {
 } from "./store-errors";
 
 type OpenReason = "open" | "recreate";
+
+/** What had happened to the store when a call was made. */
+interface IssuedAt {
+  readonly losses: number;
+  readonly failures: number;
+}
 
 /** One shared creation: every `open()` made while it runs gets its promise. */
 interface Opening {
@@ -122,7 +129,8 @@ export class SessionStore {
   /** Work that outlives what started it, such as closing a late session; dispose waits for it. */
   readonly #background = new Set<Promise<void>>();
   #opening: Opening | null = null;
-  #refreshing: Promise<void> | null = null;
+  /** The refresh under way, with the session it refreshes. */
+  #refreshing: { readonly sessionId: string; readonly done: Promise<void> } | null = null;
   /** No request is sent before this time (scheduler ms): the latest `Retry-After`. */
   #cooldownUntil = 0;
   /** The session being replaced, for the `recreated` event. */
@@ -130,6 +138,8 @@ export class SessionStore {
   /** Counts non-persistent sessions lost; a call made before a loss must not run after it. */
   #changesLostCount = 0;
   #lastChangesLost: WorkbookError | null = null;
+  /** Counts creations that failed for good; a call made before one shares its failure. */
+  #failureCount = 0;
   #isDisposed = false;
   #disposal: Promise<void> | null = null;
   /** Set by dispose(); state$ completes once the actions already queued are applied. */
@@ -210,7 +220,9 @@ export class SessionStore {
 
     const state = this.getState();
     if (state.status === "active") return Promise.resolve(state.session);
-    return (this.#opening ?? this.#startOpening("open")).promise;
+    // Creating without an opening: a recreation is being set up; this open() starts it.
+    const reason = state.status === "creating" ? "recreate" : "open";
+    return (this.#opening ?? this.#startOpening(reason)).promise;
   }
 
   /**
@@ -228,10 +240,10 @@ export class SessionStore {
    * new session (see `replayAfterChangesLost`). Resolves or rejects exactly once.
    */
   request<T>(call: WorkbookCall<T>, options: RequestOptions = {}): Promise<T> {
-    const issuedAfterLosses = this.#changesLostCount;
+    const issued = { losses: this.#changesLostCount, failures: this.#failureCount };
     const request$ = defer(() => {
       const timeout = readDelay(options.timeout, "timeout", this.#options.attemptTimeout, 1);
-      return this.#requestWithReplay(call, { ...options, timeout }, issuedAfterLosses);
+      return this.#requestWithReplay(call, { ...options, timeout }, issued);
     });
     return this.#track(this.#queue.schedule(request$), "request", options.signal);
   }
@@ -247,12 +259,14 @@ export class SessionStore {
     const state = this.getState();
     if (this.disposed || state.status !== "active") return Promise.resolve();
 
-    this.#refreshing ??= this.#track(this.#refresh$(state.session), "refreshSession").finally(
-      () => {
-        this.#refreshing = null;
-      },
-    );
-    return this.#refreshing;
+    const { session } = state;
+    if (this.#refreshing?.sessionId === session.id) return this.#refreshing.done;
+
+    const done = this.#track(this.#refresh$(session), "refreshSession").finally(() => {
+      if (this.#refreshing?.done === done) this.#refreshing = null;
+    });
+    this.#refreshing = { sessionId: session.id, done };
+    return done;
   }
 
   /**
@@ -367,15 +381,18 @@ export class SessionStore {
   #followSession(previous: SessionState, next: SessionState): void {
     const previousId = activeSessionId(previous);
     const nextId = activeSessionId(next);
-    if (previousId === nextId) return;
 
-    if (next.status === "active") {
+    if (previousId !== nextId && next.status === "active") {
       this.#keepAlive?.start();
       this.#memory?.remember(next.session, this.#now());
-      return;
+    } else if (previousId !== nextId) {
+      this.#keepAlive?.stop();
     }
-    this.#keepAlive?.stop();
-    if (next.status !== "creating") this.#memory?.forget();
+
+    if (next.status === "idle" || next.status === "failed") {
+      this.#memory?.forget();
+      this.#replacedSessionId = null;
+    }
   }
 
   #emit(event: SessionEvent): void {
@@ -405,22 +422,52 @@ export class SessionStore {
     const session$ = remembered
       ? this.#resume(remembered, opening)
       : this.#createWithRetries(opening);
-    const subscription = this.#withOpenTimeout(session$).subscribe({
-      next: (session) =>
-        this.#finishOpening(opening, () => {
-          this.#opened(session, remembered?.session.id === session.id);
-          opening.resolve(session);
-        }),
-      error: (error: unknown) =>
-        this.#finishOpening(opening, () => {
-          const failure = this.#asWorkbookError(error, "createSession", false);
-          this.#dispatch({ type: "failed", error: failure });
-          this.#emit({ type: "failed", at: this.#now(), error: failure });
-          opening.reject(failure);
-        }),
-    });
-    if (this.#opening === opening) opening.subscription = subscription;
+
+    // Held before subscribing: a subscriber may cancel the opening while it starts.
+    const subscription = new Subscription();
+    opening.subscription = subscription;
+    subscription.add(this.#openDeadline(opening));
+    subscription.add(
+      session$.subscribe({
+        next: (session) =>
+          this.#finishOpening(opening, () => {
+            this.#opened(session, remembered?.session.id === session.id);
+            opening.resolve(session);
+          }),
+        error: (error: unknown) =>
+          this.#failOpening(opening, this.#asWorkbookError(error, "createSession", false)),
+      }),
+    );
     return opening;
+  }
+
+  /**
+   * Fails the opening after `openTimeout`. A createSession still on the wire
+   * then is left to finish, so the session it brings can be closed.
+   */
+  #openDeadline(opening: Opening): Subscription {
+    const { openTimeout, scheduler } = this.#options;
+    return scheduler.schedule(() => {
+      const state = this.getState();
+      const creating = state.status === "creating" ? state : null;
+      const failure = openTimedOut(
+        openTimeout,
+        creating?.attempt ?? 0,
+        creating?.lastError ?? null,
+      );
+
+      if (opening.postInFlight) this.#closeWhenItArrives(opening.postInFlight);
+      this.#failOpening(opening, failure);
+    }, openTimeout);
+  }
+
+  #failOpening(opening: Opening, failure: WorkbookError): void {
+    this.#finishOpening(opening, () => {
+      this.#failureCount += 1;
+      this.#dispatch({ type: "failed", error: failure });
+      this.#emit({ type: "failed", at: this.#now(), error: failure });
+      opening.reject(failure);
+    });
   }
 
   #opened(session: WorkbookSession, resumed: boolean): void {
@@ -445,29 +492,12 @@ export class SessionStore {
     }
   }
 
+  /** Ends the current opening with `outcome`; an opening already ended is left alone. */
   #finishOpening(opening: Opening, outcome: () => void): void {
-    if (this.#opening === opening) this.#opening = null;
+    if (this.#opening !== opening) return;
+    this.#opening = null;
     opening.subscription?.unsubscribe();
     outcome();
-  }
-
-  #withOpenTimeout(session$: Observable<WorkbookSession>): Observable<WorkbookSession> {
-    const { openTimeout, scheduler } = this.#options;
-    const lastError = () => {
-      const state = this.getState();
-      return state.status === "creating" ? state.lastError : null;
-    };
-    const attempts = () => {
-      const state = this.getState();
-      return state.status === "creating" ? state.attempt : 0;
-    };
-    return session$.pipe(
-      timeout({
-        first: openTimeout,
-        scheduler,
-        with: () => throwError(() => openTimedOut(openTimeout, attempts(), lastError())),
-      }),
-    );
   }
 
   #recall(): RememberedSession | null {
@@ -493,13 +523,13 @@ export class SessionStore {
   /** A remembered session could not be checked: it is replaced, and closed if it may live on. */
   #giveUpRemembered(session: WorkbookSession, error: WorkbookError): void {
     const changesLost = !session.persistChanges;
+    if (changesLost) this.#countChangesLost(error);
     this.#replacedSessionId = session.id;
     this.#dispatch({ type: "resume-failed", error, changesLost });
-    if (worthClosing(error)) {
-      this.#inBackground(this.#closeOnServer(session.id, "replaced"));
-    } else {
+
+    if (worthClosing(error)) this.#closeInBackground(session.id, "replaced");
+    else
       this.#emit({ type: "expired", at: this.#now(), sessionId: session.id, error, changesLost });
-    }
   }
 
   #createWithRetries(opening: Opening): Observable<WorkbookSession> {
@@ -511,6 +541,8 @@ export class SessionStore {
       const wait = this.#cooldownLeft();
       const sendsAt = wait > 0 ? this.#now() + wait : null;
       this.#dispatch({ type: "attempt-started", attempt, sendsAt });
+      // A subscriber may have closed or disposed the store on seeing this attempt.
+      if (this.#opening !== opening) return EMPTY;
       return this.#afterCooldown(this.#createOnce(opening), "createSession").pipe(
         this.#reportFailure("createSession", attempt, false),
       );
@@ -573,15 +605,18 @@ export class SessionStore {
     this.#finishOpening(opening, () => opening.reject(cancelledError("createSession", why)));
   }
 
-  /* Subscribes before the creation is let go, so the POST is not aborted. */
+  /*
+   * Subscribes before the creation is let go, so the POST is not aborted. A
+   * late refusal still counts: its Retry-After holds the store's next request.
+   */
   #closeWhenItArrives(post$: Observable<CreateOutcome>): void {
-    const outcome = lastValueFrom(post$.pipe(take(1)), { defaultValue: null });
+    const answer = lastValueFrom(post$.pipe(take(1)), { defaultValue: null });
     this.#inBackground(
-      outcome.then(
-        (answer) => {
-          if (answer && "session" in answer) return this.#closeOnServer(answer.session.id, "late");
+      answer.then(
+        (outcome) => {
+          if (outcome && "session" in outcome) this.#closeInBackground(outcome.session.id, "late");
         },
-        () => undefined,
+        (error: unknown) => void this.#asWorkbookError(error, "createSession", false),
       ),
     );
   }
@@ -592,9 +627,9 @@ export class SessionStore {
   #requestWithReplay<T>(
     call: WorkbookCall<T>,
     options: RequestOptions & { timeout: number },
-    issuedAfterLosses: number,
+    issued: IssuedAt,
   ): Observable<T> {
-    const run = () => this.#requestWithRetries(call, options, issuedAfterLosses);
+    const run = () => this.#requestWithRetries(call, options, issued);
     const replay = (first: WorkbookError) =>
       run().pipe(
         catchError((error: WorkbookError) =>
@@ -614,15 +649,18 @@ export class SessionStore {
   #requestWithRetries<T>(
     call: WorkbookCall<T>,
     options: RequestOptions & { timeout: number },
-    issuedAfterLosses: number,
+    issued: IssuedAt,
   ): Observable<T> {
     const { retry, scheduler, random } = this.#options;
     const idempotent = options.idempotent ?? false;
     let attempt = 0;
 
-    return defer(() => this.open()).pipe(
+    return defer(() => {
+      this.#refuseAfterFailure(issued);
+      return this.open();
+    }).pipe(
       switchMap((session) => {
-        this.#refuseAfterChangesLost(issuedAfterLosses, options);
+        this.#refuseAfterChangesLost(issued, options);
         attempt += 1;
         return this.#afterCooldown(
           this.#callInSession(call, session, options.timeout),
@@ -644,10 +682,20 @@ export class SessionStore {
     );
   }
 
+  /**
+   * A call made while a creation was under way, or before, shares that
+   * creation's failure, as an `open()` made then would, instead of starting a
+   * creation of its own.
+   */
+  #refuseAfterFailure(issued: IssuedAt): void {
+    const state = this.getState();
+    if (state.status === "failed" && this.#failureCount !== issued.failures) throw state.error;
+  }
+
   /** A call made before a non-persistent session was lost would run without its changes. */
-  #refuseAfterChangesLost(issuedAfterLosses: number, options: RequestOptions): void {
+  #refuseAfterChangesLost(issued: IssuedAt, options: RequestOptions): void {
     const lost = this.#lastChangesLost;
-    if (lost === null || this.#changesLostCount === issuedAfterLosses) return;
+    if (lost === null || this.#changesLostCount === issued.losses) return;
     if (options.replayAfterChangesLost) return;
     throw scratchSessionLost(lost);
   }
@@ -755,42 +803,39 @@ export class SessionStore {
   #recreate(error: WorkbookError, session: WorkbookSession): void {
     const changesLost = !session.persistChanges;
     const shown = changesLost ? scratchSessionLost(error) : error;
-    if (changesLost) {
-      this.#changesLostCount += 1;
-      this.#lastChangesLost = error;
-    }
+    if (changesLost) this.#countChangesLost(error);
 
     this.#replacedSessionId = session.id;
-    this.#emit({
-      type: "expired",
-      at: this.#now(),
-      sessionId: session.id,
-      error: shown,
-      changesLost,
-    });
     this.#dispatch({ type: "session-lost", error: shown, recreate: true });
-    this.#closeIfWorthIt(error, session.id, "replaced");
+    const at = this.#now();
+    this.#emit({ type: "expired", at, sessionId: session.id, error: shown, changesLost });
+    if (worthClosing(error)) this.#closeInBackground(session.id, "replaced");
 
-    // A subscriber that saw "creating" may have closed or disposed the store.
+    // Subscribers may have closed or disposed the store, or opened it, meanwhile.
     if (this.getState().status === "creating" && !this.#opening && !this.disposed) {
       this.#startOpening("recreate").promise.catch(() => undefined);
     }
   }
 
   #dropSession(error: WorkbookError, session: WorkbookSession): void {
+    const changesLost = !session.persistChanges;
+    if (changesLost) this.#countChangesLost(error);
+
+    this.#dispatch({ type: "session-lost", error, recreate: false });
     const at = this.#now();
     if (error.kind === "session-lost") {
-      const changesLost = !session.persistChanges;
       this.#emit({ type: "expired", at, sessionId: session.id, error, changesLost });
     }
-    this.#dispatch({ type: "session-lost", error, recreate: false });
-    this.#emit({ type: "failed", at, error });
-    this.#closeIfWorthIt(error, session.id, "dropped");
+    // An events$ subscriber may have closed the store on "expired".
+    const state = this.getState();
+    if (state.status === "failed" && state.error === error)
+      this.#emit({ type: "failed", at, error });
+    if (worthClosing(error)) this.#closeInBackground(session.id, "dropped");
   }
 
-  /** Closes, in the background, a session given up on that Graph may still hold open. */
-  #closeIfWorthIt(error: WorkbookError, sessionId: string, reason: CloseReason): void {
-    if (worthClosing(error)) this.#inBackground(this.#closeOnServer(sessionId, reason));
+  #countChangesLost(error: WorkbookError): void {
+    this.#changesLostCount += 1;
+    this.#lastChangesLost = error;
   }
 
   /* ---------------------------------------------------------------- closing */
@@ -807,16 +852,33 @@ export class SessionStore {
     return this.#endSession("pagehide", pageLeftWords, true);
   }
 
-  async #closeOnServer(sessionId: string, reason: CloseReason, keepalive = false): Promise<void> {
-    let closed = false;
-    if (this.#cooldownLeft() === 0) {
-      const close$ = this.#api.closeSession(sessionId, keepalive);
-      closed = await lastValueFrom(close$, { defaultValue: undefined }).then(
-        () => true,
-        () => false,
-      );
-    }
-    this.#emit({ type: "closed", at: this.#now(), sessionId, reason, closed });
+  /**
+   * Asks Graph to close a session, best effort, and reports it. Tracked as
+   * background work, so `dispose()` reports every close before `disposed`. A
+   * refusal's Retry-After holds the store's next request.
+   */
+  #closeOnServer(sessionId: string, reason: CloseReason, keepalive = false): Promise<void> {
+    const closing = this.#sendClose(sessionId, keepalive).then((closed) => {
+      this.#emit({ type: "closed", at: this.#now(), sessionId, reason, closed });
+    });
+    this.#inBackground(closing);
+    return closing;
+  }
+
+  #closeInBackground(sessionId: string, reason: CloseReason): void {
+    void this.#closeOnServer(sessionId, reason);
+  }
+
+  async #sendClose(sessionId: string, keepalive: boolean): Promise<boolean> {
+    if (this.#cooldownLeft() > 0) return false;
+    const close$ = this.#api.closeSession(sessionId, keepalive);
+    return lastValueFrom(close$, { defaultValue: undefined }).then(
+      () => true,
+      (error: unknown) => {
+        this.#asWorkbookError(error, "closeSession", true);
+        return false;
+      },
+    );
   }
 
   #inBackground(work: Promise<void>): void {
@@ -867,11 +929,7 @@ export class SessionStore {
   }
 
   /** Classifies a failure at the store's time, and remembers any cooldown Graph asked for. */
-  #asWorkbookError(
-    error: unknown,
-    operation: "createSession" | "refreshSession" | "request",
-    sessionful: boolean,
-  ): WorkbookError {
+  #asWorkbookError(error: unknown, operation: GraphOperation, sessionful: boolean): WorkbookError {
     const failure = isWorkbookError(error)
       ? error
       : classifyError(error, this.#api.context(operation, sessionful));
