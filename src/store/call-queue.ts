@@ -9,6 +9,7 @@ export class CallQueue {
   readonly #limit: number;
   readonly #waiting = new Set<() => void>();
   #running = 0;
+  #starting = false;
 
   constructor(limit: number) {
     this.#limit = limit;
@@ -46,9 +47,24 @@ export class CallQueue {
     });
   }
 
+  /*
+   * A loop, not recursion: a source that ends as soon as it starts frees its
+   * slot while the next one is being started, and a long line of those would
+   * otherwise nest one call deep per source.
+   */
   #startNext(): void {
-    if (this.#running >= this.#limit) return;
-    const [next] = this.#waiting;
-    next?.();
+    if (this.#starting) return;
+    this.#starting = true;
+    try {
+      for (
+        let [next] = this.#waiting;
+        next && this.#running < this.#limit;
+        [next] = this.#waiting
+      ) {
+        next();
+      }
+    } finally {
+      this.#starting = false;
+    }
   }
 }

@@ -1,5 +1,4 @@
 import {
-  BehaviorSubject,
   catchError,
   defer,
   distinctUntilChanged,
@@ -9,7 +8,7 @@ import {
   lastValueFrom,
   type MonoTypeOperatorFunction,
   map,
-  Observable,
+  type Observable,
   Subject,
   Subscription,
   share,
@@ -19,7 +18,6 @@ import {
   tap,
   throwError,
   timeout,
-  timer,
 } from "rxjs";
 import { classifyError } from "../errors/classify";
 import { type GraphOperation, isWorkbookError, type WorkbookError } from "../errors/workbook-error";
@@ -29,10 +27,10 @@ import { fromAbortable } from "../graph/from-abortable";
 import { type CreateOutcome, SessionApi } from "../graph/session-api";
 import { readDelay } from "../options/read-option";
 import { type RetryEvent, retryWithBackoff } from "../retry/retry-with-backoff";
-import { initialSessionState, reduceSession } from "../state/reduce-session";
 import type { SessionAction } from "../state/session-action";
 import type { SessionState, SessionStatus, WorkbookSession } from "../state/session-state";
 import { CallQueue } from "./call-queue";
+import { Cooldown } from "./cooldown";
 import { endsSession, mayHaveBeenApplied, worthClosing } from "./error-rules";
 import { KeepAlive } from "./keep-alive";
 import type { RequestOptions, SessionContext } from "./session-context";
@@ -42,11 +40,11 @@ import {
   resolveStoreOptions,
   type SessionStoreOptions,
 } from "./session-store-options";
+import { StateContainer } from "./state-container";
 import {
   abortedWords,
   cancelledError,
   closedWords,
-  cooldownTooLong,
   disposedWords,
   openTimedOut,
   pageLeftWords,
@@ -116,13 +114,12 @@ export class SessionStore {
 
   readonly #options: ResolvedStoreOptions;
   readonly #api: SessionApi;
-  readonly #state = new BehaviorSubject<SessionState>(initialSessionState);
+  readonly #state = new StateContainer((previous, next) => this.#followSession(previous, next));
   readonly #events = new Subject<SessionEvent>();
-  readonly #pendingActions: SessionAction[] = [];
-  #dispatching = false;
   /** Cancels each `request()` and `refresh()` still in flight, with the reason given. */
   readonly #inFlight = new Set<(why: string) => void>();
   readonly #queue: CallQueue;
+  readonly #cooldown: Cooldown;
   readonly #keepAlive: KeepAlive | null;
   readonly #memory: SessionMemory | null;
   readonly #stopWatching: () => void;
@@ -131,8 +128,6 @@ export class SessionStore {
   #opening: Opening | null = null;
   /** The refresh under way, with the session it refreshes. */
   #refreshing: { readonly sessionId: string; readonly done: Promise<void> } | null = null;
-  /** No request is sent before this time (scheduler ms): the latest `Retry-After`. */
-  #cooldownUntil = 0;
   /** The session being replaced, for the `recreated` event. */
   #replacedSessionId: string | null = null;
   /** Counts non-persistent sessions lost; a call made before a loss must not run after it. */
@@ -142,20 +137,17 @@ export class SessionStore {
   #failureCount = 0;
   #isDisposed = false;
   #disposal: Promise<void> | null = null;
-  /** Set by dispose(); state$ completes once the actions already queued are applied. */
-  #completing = false;
-  /* A completed BehaviorSubject still updates its value on next(); this guards it. */
-  #stateCompleted = false;
 
   /** Checks the options at once: a wrong one throws a `TypeError` or `RangeError` naming it. */
   constructor(options: SessionStoreOptions) {
     this.#options = resolveStoreOptions(options);
     this.#api = new SessionApi(this.#options);
     this.#queue = new CallQueue(this.#options.concurrency);
+    this.#cooldown = new Cooldown(this.#options.scheduler, this.#options.retry.maxRetryAfter);
     this.#keepAlive = this.#newKeepAlive();
     this.#memory = this.#newMemory();
 
-    this.state$ = this.#stateStream();
+    this.state$ = this.#state.state$;
     this.status$ = this.select((state) => state.status);
     this.sessionId$ = this.select(activeSessionId);
     this.events$ = this.#events.asObservable();
@@ -171,7 +163,7 @@ export class SessionStore {
 
   /** The current state. */
   getState(): SessionState {
-    return this.#state.getValue();
+    return this.#state.get();
   }
 
   /** Whether `dispose()` has been called. */
@@ -296,8 +288,7 @@ export class SessionStore {
     this.#disposal = this.#endSession("dispose", disposedWords);
     void this.#disposal.then(() => this.#afterBackgroundWork()).then(() => this.#finishEvents());
 
-    this.#completing = true;
-    if (!this.#dispatching) this.#completeState();
+    this.#state.complete();
     return this.#disposal;
   }
 
@@ -331,50 +322,8 @@ export class SessionStore {
     });
   }
 
-  /*
-   * A subscriber may act on the store while a state is being delivered. Its
-   * actions wait until every subscriber has that state, so all of them see the
-   * states in the same order.
-   */
   #dispatch(action: SessionAction): void {
-    this.#pendingActions.push(action);
-    if (this.#dispatching) return;
-
-    this.#dispatching = true;
-    try {
-      for (let next = this.#pendingActions.shift(); next; next = this.#pendingActions.shift()) {
-        this.#apply(next);
-      }
-    } finally {
-      this.#dispatching = false;
-    }
-    if (this.#completing) this.#completeState();
-  }
-
-  #completeState(): void {
-    if (this.#stateCompleted) return;
-    this.#stateCompleted = true;
-    this.#state.complete();
-  }
-
-  #apply(action: SessionAction): void {
-    if (this.#stateCompleted) return;
-    const current = this.getState();
-    const next = reduceSession(current, action);
-    if (next === current) return;
-
-    this.#followSession(current, next);
-    this.#state.next(next);
-  }
-
-  /* After dispose the subject has completed; late subscribers still get the last state. */
-  #stateStream(): Observable<SessionState> {
-    return new Observable<SessionState>((subscriber) => {
-      if (!this.#stateCompleted) return this.#state.subscribe(subscriber);
-      subscriber.next(this.getState());
-      subscriber.complete();
-      return undefined;
-    });
+    this.#state.dispatch(action);
   }
 
   /** Starts keep-alive and remembers the session while one is active; stops and forgets after. */
@@ -538,14 +487,14 @@ export class SessionStore {
 
     const attempt$ = defer(() => {
       attempt += 1;
-      const wait = this.#cooldownLeft();
+      const wait = this.#cooldown.left();
       const sendsAt = wait > 0 ? this.#now() + wait : null;
       this.#dispatch({ type: "attempt-started", attempt, sendsAt });
       // A subscriber may have closed or disposed the store on seeing this attempt.
       if (this.#opening !== opening) return EMPTY;
-      return this.#afterCooldown(this.#createOnce(opening), "createSession").pipe(
-        this.#reportFailure("createSession", attempt, false),
-      );
+      return this.#cooldown
+        .hold(this.#createOnce(opening), "createSession")
+        .pipe(this.#reportFailure("createSession", attempt, false));
     });
 
     return attempt$.pipe(
@@ -662,10 +611,9 @@ export class SessionStore {
       switchMap((session) => {
         this.#refuseAfterChangesLost(issued, options);
         attempt += 1;
-        return this.#afterCooldown(
-          this.#callInSession(call, session, options.timeout),
-          "request",
-        ).pipe(this.#reportFailure("request", attempt, true));
+        return this.#cooldown
+          .hold(this.#callInSession(call, session, options.timeout), "request")
+          .pipe(this.#reportFailure("request", attempt, true));
       }),
       retryWithBackoff<T>({
         ...retry,
@@ -757,9 +705,9 @@ export class SessionStore {
 
     const attempt$ = defer(() => {
       attempt += 1;
-      return this.#afterCooldown(this.#api.refreshSession(sessionId), "refreshSession").pipe(
-        this.#reportFailure("refreshSession", attempt, true),
-      );
+      return this.#cooldown
+        .hold(this.#api.refreshSession(sessionId), "refreshSession")
+        .pipe(this.#reportFailure("refreshSession", attempt, true));
     });
 
     return attempt$.pipe(
@@ -870,7 +818,7 @@ export class SessionStore {
   }
 
   async #sendClose(sessionId: string, keepalive: boolean): Promise<boolean> {
-    if (this.#cooldownLeft() > 0) return false;
+    if (this.#cooldown.left() > 0) return false;
     const close$ = this.#api.closeSession(sessionId, keepalive);
     return lastValueFrom(close$, { defaultValue: undefined }).then(
       () => true,
@@ -934,32 +882,8 @@ export class SessionStore {
       ? error
       : classifyError(error, this.#api.context(operation, sessionful));
 
-    if (failure.retryAfterMs !== null) {
-      const until = this.#now() + failure.retryAfterMs;
-      this.#cooldownUntil = Math.max(this.#cooldownUntil, until);
-    }
+    this.#cooldown.record(failure);
     return failure;
-  }
-
-  /** How long Graph's latest cooldown still lasts, in ms. */
-  #cooldownLeft(): number {
-    return Math.max(0, this.#cooldownUntil - this.#now());
-  }
-
-  /**
-   * Holds a request back until Graph's latest cooldown has passed. A cooldown
-   * longer than `retry.maxRetryAfter` fails the request at once instead.
-   */
-  #afterCooldown<T>(request$: Observable<T>, operation: GraphOperation): Observable<T> {
-    const { scheduler, retry } = this.#options;
-    return defer(() => {
-      const wait = this.#cooldownLeft();
-      if (wait === 0) return request$;
-      if (wait > retry.maxRetryAfter) {
-        return throwError(() => cooldownTooLong(operation, wait, retry.maxRetryAfter));
-      }
-      return timer(wait, scheduler).pipe(switchMap(() => request$));
-    });
   }
 }
 

@@ -1,0 +1,73 @@
+import { BehaviorSubject, Observable } from "rxjs";
+import { initialSessionState, reduceSession } from "../state/reduce-session";
+import type { SessionAction } from "../state/session-action";
+import type { SessionState } from "../state/session-state";
+
+/**
+ * Holds a store's state and applies actions to it through the reducer, one at
+ * a time. A subscriber may dispatch while a state is being delivered; its
+ * action waits until every subscriber has that state, so all of them see the
+ * states in the same order.
+ */
+export class StateContainer {
+  /** The current state at once, then every change; after `complete()`, the last state. */
+  readonly state$: Observable<SessionState>;
+
+  readonly #subject = new BehaviorSubject<SessionState>(initialSessionState);
+  readonly #pending: SessionAction[] = [];
+  /** Told of each change before subscribers are. */
+  readonly #beforeChange: (previous: SessionState, next: SessionState) => void;
+  #dispatching = false;
+  #completing = false;
+  /* A completed BehaviorSubject still updates its value on next(); this guards it. */
+  #completed = false;
+
+  constructor(beforeChange: (previous: SessionState, next: SessionState) => void) {
+    this.#beforeChange = beforeChange;
+    this.state$ = new Observable<SessionState>((subscriber) => {
+      if (!this.#completed) return this.#subject.subscribe(subscriber);
+      subscriber.next(this.get());
+      subscriber.complete();
+      return undefined;
+    });
+  }
+
+  get(): SessionState {
+    return this.#subject.getValue();
+  }
+
+  dispatch(action: SessionAction): void {
+    this.#pending.push(action);
+    if (this.#dispatching) return;
+
+    this.#dispatching = true;
+    try {
+      for (let next = this.#pending.shift(); next; next = this.#pending.shift()) this.#apply(next);
+    } finally {
+      this.#dispatching = false;
+    }
+    if (this.#completing) this.#complete();
+  }
+
+  /** Completes `state$` once the actions already dispatched are applied; later ones are ignored. */
+  complete(): void {
+    this.#completing = true;
+    if (!this.#dispatching) this.#complete();
+  }
+
+  #apply(action: SessionAction): void {
+    if (this.#completed) return;
+    const previous = this.get();
+    const next = reduceSession(previous, action);
+    if (next === previous) return;
+
+    this.#beforeChange(previous, next);
+    this.#subject.next(next);
+  }
+
+  #complete(): void {
+    if (this.#completed) return;
+    this.#completed = true;
+    this.#subject.complete();
+  }
+}
