@@ -247,6 +247,15 @@ function Workbook({ registry, renders }: { registry: SessionRegistry; renders: s
   );
 }
 
+function Holder(props: {
+  registry: SessionRegistry;
+  workbook: string;
+  seen: [string, SessionStore | null][];
+}) {
+  props.seen.push([props.workbook, useWorkbookStore(props.registry, props.workbook)]);
+  return null;
+}
+
 function NoStore() {
   return <output>{useSessionStatus(null)}</output>;
 }
@@ -290,6 +299,38 @@ describe("useWorkbookStore", () => {
     await until(() => posts("closeSession").some((r) => r.answeredWith === 204), "closed");
     expect(renders[0]).toBe("no store");
     await registry.dispose();
+  });
+
+  it("never hands out the previous workbook's store after the workbook changes", async () => {
+    const registry = new SessionRegistry({ client: h.client, gracePeriod: 60_000 });
+    const seen: [string, SessionStore | null][] = [];
+    const other = "/me/drive/items/01OTHERBOOK";
+
+    const view = render(<Holder registry={registry} workbook={WORKBOOK} seen={seen} />);
+    const first = seen.at(-1)?.[1];
+    act(() => view.rerender(<Holder registry={registry} workbook={other} seen={seen} />));
+
+    expect(first).not.toBeNull();
+    expect(seen.filter(([workbook, store]) => workbook === other && store === first)).toEqual([]);
+    expect(seen.at(-1)?.[1]).not.toBeNull();
+    view.unmount();
+    await registry.dispose();
+  });
+
+  it("takes the registry's new store when the one it holds is disposed", async () => {
+    const registry = new SessionRegistry({ client: h.client });
+    const seen: [string, SessionStore | null][] = [];
+    render(<Holder registry={registry} workbook={WORKBOOK} seen={seen} />);
+    const first = seen.at(-1)?.[1];
+
+    await act(() => first?.dispose());
+
+    const latest = seen.at(-1)?.[1];
+    expect(latest).not.toBeNull();
+    expect(latest).not.toBe(first);
+    expect(latest?.disposed).toBe(false);
+    await act(() => registry.dispose());
+    expect(seen.at(-1)?.[1]).toBeNull();
   });
 
   it("reads a missing store as idle", () => {

@@ -1,8 +1,8 @@
 import {
   type Client,
   type GraphRequest,
+  type MiddlewareOptions,
   ResponseType,
-  RetryHandlerOptions,
 } from "@microsoft/microsoft-graph-client";
 import {
   defer,
@@ -31,6 +31,7 @@ import { isPlainClientPath } from "./client-path";
 import { fromAbortable } from "./from-abortable";
 import { type GraphPath, resolveGraphLocation } from "./graph-location";
 import { readOperationProgress } from "./operation-status";
+import { retriesOff } from "./retries-off";
 import { discardBody, ownProperty, readJsonBody, readSessionBody } from "./session-body";
 import { SESSION_HEADER } from "./session-header";
 import type { WorkbookAddress } from "./workbook-address";
@@ -79,9 +80,11 @@ export type CreateOutcome =
  */
 export class SessionApi {
   readonly #config: SessionApiConfig;
+  readonly #retriesOff: MiddlewareOptions;
 
   constructor(config: SessionApiConfig) {
     this.#config = config;
+    this.#retriesOff = retriesOff(config.client) as MiddlewareOptions;
   }
 
   /** Opens a session; with `respondAsync`, follows a 202 by polling the operation. */
@@ -262,7 +265,7 @@ export class SessionApi {
   #request(path: string, signal: AbortSignal): GraphRequest {
     return this.#config.client
       .api(path)
-      .middlewareOptions([new RetryHandlerOptions(0, 0)])
+      .middlewareOptions([this.#retriesOff])
       .option("signal", signal);
   }
 }

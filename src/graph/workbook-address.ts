@@ -72,9 +72,32 @@ export function parseWorkbookAddress(input: unknown, optionName = "workbook"): W
   }
 
   throw new RangeError(
-    `${optionName} ${describeValue(input)} is not a driveItem address. Use a form such as ` +
-      `/me/drive/items/{item-id}, /drives/{drive-id}/items/{item-id}, ` +
-      `/me/drive/root:/{path}: or /workbooks/{id}.`,
+    `${optionName} ${describeValue(input)} is not a driveItem address. ${addressAdvice(trimmed)}`,
+  );
+}
+
+const GRAPH_URL = /^\/?https?:\/\/[^/]*graph\.microsoft\.(com|us|de)\//i;
+const VERSION_PREFIX = /^\/(v1\.0|beta)\//i;
+const WEB_URL = /^\/?[a-z][a-z0-9+.-]*:\/\//i;
+
+/* What to do instead, for the mistakes seen most: a Graph URL, a browser link. */
+function addressAdvice(address: string): string {
+  if (GRAPH_URL.test(address) || VERSION_PREFIX.test(address)) {
+    return (
+      "Leave out the Graph host and version: pass the part after /v1.0, " +
+      "such as /me/drive/items/{item-id}."
+    );
+  }
+  if (WEB_URL.test(address)) {
+    return (
+      "A link from the browser is not one: ask Graph for the item with " +
+      "GET /shares/{sharing-id}/driveItem (the sharing id is u! followed by the link in " +
+      "unpadded base64url), then pass /drives/{parentReference.driveId}/items/{id}."
+    );
+  }
+  return (
+    "Use a form such as /me/drive/items/{item-id}, /drives/{drive-id}/items/{item-id}, " +
+    "/me/drive/root:/{path}: or /workbooks/{id}."
   );
 }
 
@@ -117,7 +140,10 @@ function unsafeReason(segment: string): string | null {
   if (segment.trim() === "") return "has an empty name in it.";
   if (segment === "." || segment === "..") return "has a '.' or '..' step in it.";
   if (hasForbiddenCharacter(segment)) {
-    return "contains '?', '#', '\\' or a control character, which cannot be part of a name.";
+    return (
+      "contains '?', '#', '\\' or a control character, which this form cannot carry; " +
+      "address the item by id instead."
+    );
   }
   if (PERCENT_ESCAPE.test(segment)) {
     return "looks percent-encoded; pass names as they are and the store encodes them.";

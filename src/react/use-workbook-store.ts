@@ -8,12 +8,21 @@ export interface StoreLender {
   acquire(workbook: string, overrides?: SessionOverrides): SessionLease;
 }
 
+interface Held {
+  readonly registry: StoreLender;
+  readonly workbook: string;
+  readonly store: SessionStore;
+}
+
 /**
  * The shared store of one workbook, held while the component is mounted. The
  * lease is taken after the first render, so the hook returns `null` until then,
- * and on the server. Unmounting releases it; the registry's grace period keeps
- * the session through a quick remount (and React's development double mount).
- * The overrides are read when the workbook changes, not on every render.
+ * and on the server; when `workbook` changes it returns `null` until the new
+ * workbook's store is held, never the old one. Unmounting releases the lease;
+ * the registry's grace period keeps the session through a quick remount (and
+ * React's development double mount). A store someone disposed is replaced by
+ * the registry's new one. The overrides are read when the workbook changes, not
+ * on every render.
  *
  * @example
  * ```tsx
@@ -29,17 +38,43 @@ export function useWorkbookStore(
   workbook: string,
   overrides?: SessionOverrides,
 ): SessionStore | null {
-  const [store, setStore] = useState<SessionStore | null>(null);
+  const [held, setHeld] = useState<Held | null>(null);
+  const [replacements, setReplacements] = useState(0);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: overrides apply only when a store is made
+  // biome-ignore lint/correctness/useExhaustiveDependencies: overrides apply only when a store is made; replacements re-acquires
   useEffect(() => {
-    const lease = registry.acquire(workbook, overrides);
-    setStore(lease.store);
+    const lease = acquire(registry, workbook, overrides, replacements > 0);
+    if (!lease) return undefined;
+    setHeld({ registry, workbook, store: lease.store });
+    const whenDisposed = lease.store.state$.subscribe({
+      complete: () => setReplacements((count) => count + 1),
+    });
+
     return () => {
-      setStore(null);
+      whenDisposed.unsubscribe();
+      setHeld(null);
       lease.release();
     };
-  }, [registry, workbook]);
+  }, [registry, workbook, replacements]);
 
-  return store;
+  const current = held?.registry === registry && held.workbook === workbook;
+  return current ? held.store : null;
+}
+
+/*
+ * A store is replaced after it was disposed; if the registry itself is gone by
+ * then (an app shutting down), there is nothing to hold and no error to show.
+ */
+function acquire(
+  registry: StoreLender,
+  workbook: string,
+  overrides: SessionOverrides | undefined,
+  replacing: boolean,
+): SessionLease | null {
+  try {
+    return registry.acquire(workbook, overrides);
+  } catch (error) {
+    if (replacing) return null;
+    throw error;
+  }
 }

@@ -1,0 +1,66 @@
+import { createRequire } from "node:module";
+import * as graph from "@microsoft/microsoft-graph-client";
+import { SessionStore } from "graph-workbook-session";
+import { describe, expect, it } from "vitest";
+import { EmulatorForwardingHandler } from "../src/testing/emulator-forwarding-handler";
+import {
+  CANARY_TOKEN,
+  driveUntilSettled,
+  useHarness,
+  useVirtualTime,
+  WORKBOOK,
+} from "./support/harness";
+
+const h = useHarness();
+
+type GraphModule = typeof graph;
+
+/**
+ * A second, separate copy of the Graph client package, as an app gets when the
+ * library is linked or installed from a folder: same code, other classes.
+ */
+function loadSecondCopy(): GraphModule {
+  const require = createRequire(import.meta.url);
+  const isGraphFile = (key: string) => key.includes("microsoft-graph-client");
+  const saved = Object.entries(require.cache).filter(([key]) => isGraphFile(key));
+
+  for (const [key] of saved) delete require.cache[key];
+  const copy = require("@microsoft/microsoft-graph-client") as GraphModule;
+  for (const [key, module] of saved) require.cache[key] = module;
+  return copy;
+}
+
+/** The emulator's client, built from `copy` with its default retry handler. */
+function clientFrom(copy: GraphModule): graph.Client {
+  const graphBaseUrl = "https://graph.microsoft.com/";
+  return copy.Client.initWithMiddleware({
+    baseUrl: graphBaseUrl,
+    customHosts: new Set(["graph.microsoft.com"]),
+    middleware: [
+      new copy.AuthenticationHandler({ getAccessToken: async () => CANARY_TOKEN }),
+      new copy.RetryHandler(new copy.RetryHandlerOptions()),
+      new copy.TelemetryHandler(),
+      new EmulatorForwardingHandler(h.emulator.url, graphBaseUrl),
+    ],
+  });
+}
+
+describe("an app whose Graph client is another copy of the package", () => {
+  it("still has the client's own retries switched off: one policy decides", async () => {
+    useVirtualTime();
+    const copy = loadSecondCopy();
+    expect(copy.RetryHandlerOptions).not.toBe(graph.RetryHandlerOptions);
+    h.emulator.fault("createSession", { status: 503, times: 3 });
+
+    const store = new SessionStore({
+      client: clientFrom(copy),
+      workbook: WORKBOOK,
+      retry: { retries: 0 },
+    });
+    const outcome = await driveUntilSettled(store.open(), 1_000);
+    await store.dispose();
+
+    expect(outcome.error).toMatchObject({ kind: "transient", status: 503, attempts: 1 });
+    expect(h.emulator.requestsTo("createSession")).toHaveLength(1);
+  });
+});
