@@ -287,6 +287,43 @@ describe("a refresh that fails", () => {
   });
 });
 
+describe("refreshes that keep failing without ending the session", () => {
+  it("back off and stop once the session is past its expiry, leaving the next call to find out", async () => {
+    const store = h.store();
+    await openSession(store);
+    h.emulator.fault("refreshSession", {
+      status: 403,
+      code: "accessDenied",
+      innerCode: "accessDenied",
+      times: Number.POSITIVE_INFINITY,
+    });
+
+    await passTime(60 * MINUTE, 5_000);
+
+    const times = refreshes().map((refresh) => refresh.time);
+    const gaps = times.slice(1).map((time, i) => time - (times[i] ?? 0));
+    expect(times.length).toBeGreaterThanOrEqual(2);
+    expect(times.length).toBeLessThanOrEqual(4);
+    for (let i = 1; i < gaps.length; i += 1) {
+      expect(gaps[i]).toBeGreaterThan(gaps[i - 1] ?? 0);
+    }
+  });
+
+  it("start over when the session is used again", async () => {
+    const store = h.store();
+    await openSession(store);
+    h.emulator.fault("refreshSession", { status: 403, code: "accessDenied", times: 3 });
+    await passTime(20 * MINUTE, 5_000);
+    const failed = refreshes().length;
+
+    await driveUntilSettled(store.request(listSheets), 1_000);
+    await passTime(5 * MINUTE, 5_000);
+
+    expect(refreshes().length).toBe(failed + 1);
+    expect(refreshes().at(-1)?.answeredWith).toBe(204);
+  });
+});
+
 describe("keep-alive and the page around it", () => {
   it("sends nothing offline, even past the deadline, and refreshes once back online", async () => {
     const environment = createTestEnvironment();

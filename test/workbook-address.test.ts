@@ -48,6 +48,18 @@ describe("parseWorkbookAddress", () => {
     expect(() => parseWorkbookAddress(input)).toThrow(/^workbook /);
   });
 
+  it.each([
+    [
+      "https://graph.microsoft.com/v1.0/me/drive/items/01ABC",
+      /Leave out the Graph host and version/,
+    ],
+    ["/v1.0/me/drive/items/01ABC", /Leave out the Graph host and version/],
+    ["https://contoso.sharepoint.com/:x:/r/sites/team/Shared%20Documents/Book.xlsx", /shares/],
+    ["/foo/bar", /Use a form such as/],
+  ])("says what to pass instead of %s", (address, advice) => {
+    expect(() => parseWorkbookAddress(address)).toThrow(advice);
+  });
+
   it("refuses a value that is not a string with a TypeError", () => {
     expect(() => parseWorkbookAddress(42)).toThrow(TypeError);
   });

@@ -5,6 +5,8 @@ export interface KeepAliveHost {
   readonly scheduler: SchedulerLike;
   /** Idle time after which the session is refreshed, in ms. */
   readonly refreshAfter: number;
+  /** Idle time after which Graph has most likely dropped the session, in ms. */
+  readonly expiresAfter: number;
   /** Whether a refresh could reach Graph now; when not, checks wait for `check()`. */
   isOnline(): boolean;
   /** Sends refreshSession. Its outcome is the store's business; keep-alive only waits. */
@@ -22,6 +24,8 @@ export class KeepAlive {
   #timer: Subscription | null = null;
   #refreshing = false;
   #running = false;
+  /** Refreshes in a row that failed without ending the session. */
+  #failures = 0;
 
   constructor(host: KeepAliveHost) {
     this.#host = host;
@@ -36,6 +40,7 @@ export class KeepAlive {
   start(lastActivityAt = this.#host.scheduler.now()): void {
     this.#running = true;
     this.#lastActivityAt = lastActivityAt;
+    this.#failures = 0;
     this.#schedule();
   }
 
@@ -48,6 +53,7 @@ export class KeepAlive {
   /** Records that the session was used now. */
   touch(): void {
     this.#lastActivityAt = Math.max(this.#lastActivityAt, this.#host.scheduler.now());
+    this.#failures = 0;
   }
 
   /**
@@ -71,11 +77,28 @@ export class KeepAlive {
     try {
       await this.#host.refresh();
     } catch {
-      // The store has acted on the failure; if the session lives on, check again later.
+      // The store has acted on the failure; if the session lives on, try again below.
     } finally {
       this.#refreshing = false;
     }
-    if (this.#running) this.#schedule(this.#retryDelay());
+    if (this.#running) this.#afterRefresh();
+  }
+
+  /*
+   * After a refresh that failed without ending the session, tries again well
+   * before Graph's expiry, backing off; once the session has been idle past its
+   * expiry there is nothing left to keep, and the next call will find out.
+   */
+  #afterRefresh(): void {
+    if (this.#idleFor() < this.#host.refreshAfter) {
+      this.#schedule();
+      return;
+    }
+    if (this.#idleFor() >= this.#host.expiresAfter) return;
+
+    this.#failures += 1;
+    const first = Math.ceil(this.#host.refreshAfter / 8);
+    this.#schedule(Math.min(this.#host.refreshAfter, first * 2 ** (this.#failures - 1)));
   }
 
   #schedule(delay = this.#host.refreshAfter - this.#idleFor()): void {
@@ -85,12 +108,5 @@ export class KeepAlive {
 
   #idleFor(): number {
     return this.#host.scheduler.now() - this.#lastActivityAt;
-  }
-
-  /* After a refresh that failed without ending the session, try again well
-     before Graph's expiry instead of a whole interval later. */
-  #retryDelay(): number | undefined {
-    const refreshedJustNow = this.#idleFor() < this.#host.refreshAfter;
-    return refreshedJustNow ? undefined : Math.ceil(this.#host.refreshAfter / 8);
   }
 }

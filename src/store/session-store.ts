@@ -681,6 +681,7 @@ export class SessionStore {
     return new KeepAlive({
       scheduler,
       refreshAfter: keepAlive.refreshAfter,
+      expiresAfter: keepAlive.expiresAfter,
       isOnline: () => environment.isOnline(),
       refresh: () => this.refresh(),
     });
