@@ -1,4 +1,5 @@
 import type { SessionContext, SessionState } from "graph-workbook-session";
+import { createTestEnvironment } from "graph-workbook-session/testing";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   driveUntilSettled,
@@ -176,7 +177,11 @@ describe("a non-persistent session lost without recreation", () => {
 
   it("a write made on a reloaded page whose remembered scratch session is dead does not run", async () => {
     const storage = inspectableStorage();
-    const first = await openSession(h.store({ storage, persistChanges: false }));
+    const pageOne = createTestEnvironment();
+    const first = await openSession(
+      h.store({ storage, persistChanges: false, environment: pageOne }),
+    );
+    pageOne.leavePage();
     h.emulator.expireSession(first.id);
 
     const pageTwo = h.store({ storage, persistChanges: false });

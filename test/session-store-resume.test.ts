@@ -1,4 +1,10 @@
-import { memoryStorage, type SessionEvent, type SessionStorageLike } from "graph-workbook-session";
+import {
+  memoryStorage,
+  type SessionEvent,
+  type SessionStorageLike,
+  type SessionStoreOptions,
+} from "graph-workbook-session";
+import { createTestEnvironment } from "graph-workbook-session/testing";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   driveUntilSettled,
@@ -24,6 +30,21 @@ const creations = () => h.emulator.requestsTo("createSession");
 const refreshes = () => h.emulator.requestsTo("refreshSession");
 const liveIds = () => h.emulator.sessions().map((session) => session.id);
 
+/** A page that opened a session with `overrides` (storage among them); `leave()` reloads it. */
+async function earlierPage(overrides: Partial<SessionStoreOptions>) {
+  const environment = createTestEnvironment();
+  const store = h.store({ environment, ...overrides });
+  const session = await openSession(store);
+  return { store, session, leave: () => environment.leavePage() };
+}
+
+/** A page that opened a session and was reloaded at once, handing it over. */
+async function reloadedPage(overrides: Partial<SessionStoreOptions>) {
+  const page = await earlierPage(overrides);
+  page.leave();
+  return page.session;
+}
+
 /** Whether the store set out to resume a remembered session, or to create one. */
 function openReason(events: readonly SessionEvent[]) {
   return eventsOf(events, "create-requested")[0]?.reason;
@@ -32,7 +53,7 @@ function openReason(events: readonly SessionEvent[]) {
 describe("resuming a remembered session", () => {
   it("takes up the session of an earlier page with one refresh and no createSession", async () => {
     const storage = memoryStorage();
-    const earlier = await openSession(h.store({ storage }));
+    const earlier = await reloadedPage({ storage });
     await passTime(2 * MINUTE);
 
     const store = h.store({ storage });
@@ -54,7 +75,7 @@ describe("resuming a remembered session", () => {
 
   it("creates a new session cleanly when the remembered one expired on the server", async () => {
     const storage = inspectableStorage();
-    const earlier = await openSession(h.store({ storage }));
+    const earlier = await reloadedPage({ storage });
     h.emulator.expireSession(earlier.id);
 
     const store = h.store({ storage });
@@ -83,7 +104,7 @@ describe("resuming a remembered session", () => {
 
   it("reports the remembered session as expired and its replacement as recreated", async () => {
     const storage = memoryStorage();
-    const earlier = await openSession(h.store({ storage }));
+    const earlier = await reloadedPage({ storage });
     h.emulator.expireSession(earlier.id);
 
     const store = h.store({ storage });
@@ -100,7 +121,7 @@ describe("resuming a remembered session", () => {
 
   it("waits out a throttled check of the remembered session instead of replacing it", async () => {
     const storage = memoryStorage();
-    const earlier = await openSession(h.store({ storage }));
+    const earlier = await reloadedPage({ storage });
     h.emulator.fault("refreshSession", { status: 429, retryAfter: 2 });
 
     const store = h.store({ storage });
@@ -116,8 +137,10 @@ describe("resuming a remembered session", () => {
 
   it("keeps the remembered session resumable while keep-alive refreshes it", async () => {
     const storage = memoryStorage();
-    const earlier = await openSession(h.store({ storage }));
+    const page = await earlierPage({ storage });
+    const earlier = page.session;
     await passTime(9 * MINUTE);
+    page.leave();
 
     const store = h.store({ storage });
     const events = recordEvents(store);
@@ -131,13 +154,14 @@ describe("resuming a remembered session", () => {
 
   it("counts the last call as the last use of the remembered session", async () => {
     const storage = memoryStorage();
-    const earlierStore = h.store({ storage, keepAlive: false });
-    const earlier = await openSession(earlierStore);
+    const page = await earlierPage({ storage, keepAlive: false });
+    const earlier = page.session;
     await passTime(4 * MINUTE);
-    await driveUntilSettled(earlierStore.request(listSheets), 50);
+    await driveUntilSettled(page.store.request(listSheets), 50);
     await passTime(2 * MINUTE);
+    page.leave();
 
-    const session = await openSession(h.store({ storage }));
+    const session = await reloadedPage({ storage });
 
     expect(session.id).toBe(earlier.id);
     expect(creations()).toHaveLength(1);
@@ -145,7 +169,7 @@ describe("resuming a remembered session", () => {
 
   it("does not even refresh a session idle for longer than expiresAfter", async () => {
     const storage = memoryStorage();
-    await openSession(h.store({ storage, keepAlive: false }));
+    await reloadedPage({ storage, keepAlive: false });
     await passTime(5 * MINUTE + 10_000);
 
     const store = h.store({ storage });
@@ -160,7 +184,7 @@ describe("resuming a remembered session", () => {
 
   it("judges idleness by the new store's own expiresAfter", async () => {
     const storage = memoryStorage();
-    await openSession(h.store({ storage }));
+    await reloadedPage({ storage });
     await passTime(2 * MINUTE);
 
     const store = h.store({ storage, keepAlive: { expiresAfter: MINUTE, margin: 10_000 } });
@@ -175,7 +199,7 @@ describe("resuming a remembered session", () => {
     ["persistChanges false", { persistChanges: false }],
   ])("does not resume a session remembered for a store with %s", async (_, overrides) => {
     const storage = memoryStorage();
-    await openSession(h.store({ storage }));
+    await reloadedPage({ storage });
 
     const store = h.store({ storage, ...overrides });
     const events = recordEvents(store);
@@ -193,7 +217,7 @@ describe("resuming a remembered session", () => {
     await earlierStore.close();
     expect(storage.items.size).toBe(0);
 
-    await openSession(h.store({ storage }));
+    await reloadedPage({ storage });
 
     expect(refreshes()).toHaveLength(0);
     expect(creations()).toHaveLength(2);
@@ -201,7 +225,7 @@ describe("resuming a remembered session", () => {
 
   it("marks changes lost when a remembered non-persistent session cannot be resumed", async () => {
     const storage = memoryStorage();
-    const earlier = await openSession(h.store({ storage, persistChanges: false }));
+    const earlier = await reloadedPage({ storage, persistChanges: false });
     h.emulator.expireSession(earlier.id);
 
     const store = h.store({ storage, persistChanges: false });
@@ -216,7 +240,7 @@ describe("resuming a remembered session", () => {
     "closes the remembered session it gave up on after a %i, as when replacing one",
     async (status) => {
       const storage = memoryStorage();
-      const earlier = await openSession(h.store({ storage }));
+      const earlier = await reloadedPage({ storage });
       h.emulator.fault("refreshSession", { status, innerCode: null });
 
       const store = h.store({ storage });
@@ -234,14 +258,55 @@ describe("resuming a remembered session", () => {
   );
 });
 
+describe("who may take up a remembered session", () => {
+  it("not a second store while the first still holds it: each has a session of its own", async () => {
+    const storage = memoryStorage();
+    const first = await earlierPage({ storage });
+
+    const second = await openSession(h.store({ storage }));
+
+    expect(second.id).not.toBe(first.session.id);
+    expect(refreshes()).toHaveLength(0);
+    expect(creations()).toHaveLength(2);
+  });
+
+  it("not a duplicated tab, whose storage is a copy taken while the first tab runs", async () => {
+    const storage = inspectableStorage();
+    const first = await earlierPage({ storage });
+    const copy = inspectableStorage();
+    for (const [key, value] of storage.items) copy.setItem(key, value);
+
+    const duplicate = await openSession(h.store({ storage: copy }));
+    await first.store.close();
+
+    expect(duplicate.id).not.toBe(first.session.id);
+    expect(liveIds()).toEqual([duplicate.id]);
+  });
+
+  it("not once the left page came back from the back-forward cache and took it back", async () => {
+    const storage = memoryStorage();
+    const environment = createTestEnvironment();
+    const first = await openSession(h.store({ storage, environment }));
+    environment.hide();
+    environment.leavePage();
+    environment.show();
+
+    const second = await openSession(h.store({ storage }));
+
+    expect(second.id).not.toBe(first.id);
+    expect(refreshes()).toHaveLength(0);
+  });
+});
+
 describe("what storage holds", () => {
   /** A record as the store writes it, for the session `id`, last used now. */
   const record = (id: string, overrides: Record<string, unknown> = {}) =>
     JSON.stringify({
-      format: 1,
+      format: 2,
       id,
       persistChanges: true,
       lastActivityAt: Date.now(),
+      released: true,
       ...overrides,
     });
 
@@ -250,7 +315,9 @@ describe("what storage holds", () => {
     ["null", () => "null"],
     ["an array", () => "[]"],
     ["a JSON string", () => JSON.stringify("a string")],
-    ["an unknown format", (id) => record(id, { format: 2 })],
+    ["an unknown format", (id) => record(id, { format: 1 })],
+    ["a session its page still holds", (id) => record(id, { released: false })],
+    ["no word on whether its page let it go", (id) => record(id, { released: undefined })],
     ["no lastActivityAt", (id) => record(id, { lastActivityAt: undefined })],
     ["a lastActivityAt that is not a number", (id) => record(id, { lastActivityAt: "now" })],
     ["a persistChanges that is not a boolean", (id) => record(id, { persistChanges: "yes" })],
@@ -264,7 +331,7 @@ describe("what storage holds", () => {
 
   it.each(garbage)("ignores an entry with %s and creates a session", async (_, entry) => {
     const storage = inspectableStorage();
-    const earlier = await openSession(h.store({ storage }));
+    const earlier = await reloadedPage({ storage });
     const [key] = [...storage.items.keys()];
     storage.setItem(key!, entry(earlier.id));
 
@@ -282,7 +349,7 @@ describe("what storage holds", () => {
 
   it("resumes from an entry written the same way, so only the garbage was refused", async () => {
     const storage = inspectableStorage();
-    const earlier = await openSession(h.store({ storage }));
+    const earlier = await reloadedPage({ storage });
     const [key] = [...storage.items.keys()];
     storage.setItem(key!, record(earlier.id));
 

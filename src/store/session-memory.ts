@@ -10,13 +10,16 @@ export interface RememberedSession {
 }
 
 const KEY_PREFIX = "graph-workbook-session:";
-const FORMAT = 1;
+const FORMAT = 2;
 
 /**
  * Keeps a store's session in a storage that outlives the page (such as
- * `sessionStorage`), so a reloaded page can take it up again. What it reads
- * back is checked like a Graph answer: anything odd is forgotten, never used.
- * Storage that throws is treated as empty.
+ * `sessionStorage`), so a reloaded page can take it up again. A session is
+ * handed over only when the page that held it is left (`release`): a store
+ * still running elsewhere (a duplicated tab, a second store on the same
+ * storage) keeps its session to itself. What is read back is checked like a
+ * Graph answer: anything odd is forgotten, never used. Storage that throws is
+ * treated as empty.
  */
 export class SessionMemory {
   readonly #storage: SessionStorageLike;
@@ -27,17 +30,33 @@ export class SessionMemory {
     this.#key = `${KEY_PREFIX}${persistChanges ? "" : "scratch:"}${workbookPath}`;
   }
 
-  /** The remembered session, if there is one idle for less than `maxIdle` ms at `now`. */
+  /**
+   * The session a page that was left handed over, if it was idle for less than
+   * `maxIdle` ms at `now`. A session another store still holds is left alone.
+   */
   recall(now: number, maxIdle: number): RememberedSession | null {
-    const remembered = parse(this.#read());
-    const fresh = remembered !== null && now - remembered.lastActivityAt < maxIdle;
+    const record = parse(this.#read());
+    if (record === null) {
+      this.forget();
+      return null;
+    }
+    if (!record.released) return null;
+
+    const fresh = now - record.lastActivityAt < maxIdle;
     if (!fresh) this.forget();
-    return fresh ? remembered : null;
+    return fresh ? record : null;
   }
 
+  /** Records `session` as this store's, last used at `lastActivityAt`. */
   remember(session: WorkbookSession, lastActivityAt: number): void {
-    const record = { format: FORMAT, id: session.id, persistChanges: session.persistChanges };
-    this.#write(JSON.stringify({ ...record, lastActivityAt }));
+    this.#write(session, lastActivityAt, false);
+  }
+
+  /** Hands `session` over to whichever page comes next, if it is the one remembered. */
+  release(session: WorkbookSession): void {
+    const record = parse(this.#read());
+    if (record?.session.id !== session.id) return;
+    this.#write(session, record.lastActivityAt, true);
   }
 
   forget(): void {
@@ -56,7 +75,9 @@ export class SessionMemory {
     }
   }
 
-  #write(value: string): void {
+  #write(session: WorkbookSession, lastActivityAt: number, released: boolean): void {
+    const { id, persistChanges } = session;
+    const value = JSON.stringify({ format: FORMAT, id, persistChanges, lastActivityAt, released });
     try {
       this.#storage.setItem(this.#key, value);
     } catch {
@@ -65,7 +86,12 @@ export class SessionMemory {
   }
 }
 
-function parse(text: string | null): RememberedSession | null {
+interface StoredRecord extends RememberedSession {
+  /** Whether the page that held the session was left, so another may take it up. */
+  readonly released: boolean;
+}
+
+function parse(text: string | null): StoredRecord | null {
   if (text === null) return null;
   try {
     const record: unknown = JSON.parse(text);
@@ -73,8 +99,10 @@ function parse(text: string | null): RememberedSession | null {
     if (ownProperty(record, "format") !== FORMAT) return null;
     if (typeof lastActivityAt !== "number" || !Number.isFinite(lastActivityAt)) return null;
     if (typeof ownProperty(record, "persistChanges") !== "boolean") return null;
+    const released = ownProperty(record, "released");
+    if (typeof released !== "boolean") return null;
 
-    return { session: readSessionBody(record, "refreshSession", true), lastActivityAt };
+    return { session: readSessionBody(record, "refreshSession", true), lastActivityAt, released };
   } catch {
     return null;
   }

@@ -133,8 +133,10 @@ export interface SessionStoreOptions {
 
   /**
    * Where to remember the session across page loads, e.g. `sessionStorage`.
-   * With it, a reloaded page resumes its session (checked with a refresh)
-   * instead of creating another. Default: none, nothing is remembered.
+   * With it, a page that is left hands its session over, and the reloaded
+   * page's store resumes it (checked with a refresh) instead of creating
+   * another; a store still running elsewhere keeps its session to itself.
+   * Default: none, nothing is remembered.
    */
   readonly storage?: SessionStorageLike;
 

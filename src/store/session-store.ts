@@ -19,6 +19,7 @@ import {
   throwError,
   timeout,
 } from "rxjs";
+import type { EnvironmentChange } from "../environment/session-environment";
 import { classifyError } from "../errors/classify";
 import { type GraphOperation, isWorkbookError, type WorkbookError } from "../errors/workbook-error";
 import type { CloseReason, SessionEvent } from "../events/session-event";
@@ -135,6 +136,8 @@ export class SessionStore {
   #lastChangesLost: WorkbookError | null = null;
   /** Counts creations that failed for good; a call made before one shares its failure. */
   #failureCount = 0;
+  /** Set when the page was left and the session handed over to the next page. */
+  #handedOver = false;
   #isDisposed = false;
   #disposal: Promise<void> | null = null;
 
@@ -155,10 +158,7 @@ export class SessionStore {
       Object.defineProperty(this, Symbol.observable, { value: () => this.state$ });
     }
 
-    this.#stopWatching = this.#options.environment.watch((change) => {
-      if (change === "visible" || change === "online") this.#keepAlive?.check();
-      if (change === "pagehide" && this.#options.closeOnPageHide) void this.#leavePage();
-    });
+    this.#stopWatching = this.#options.environment.watch((change) => this.#onPageChange(change));
   }
 
   /** The current state. */
@@ -333,6 +333,7 @@ export class SessionStore {
 
     if (previousId !== nextId && next.status === "active") {
       this.#keepAlive?.start();
+      this.#handedOver = false;
       this.#memory?.remember(next.session, this.#now());
     } else if (previousId !== nextId) {
       this.#keepAlive?.stop();
@@ -726,7 +727,32 @@ export class SessionStore {
   #touch(session: WorkbookSession): void {
     if (!this.#isCurrent(session)) return;
     this.#keepAlive?.touch();
-    this.#memory?.remember(session, this.#now());
+    if (!this.#handedOver) this.#memory?.remember(session, this.#now());
+  }
+
+  #onPageChange(change: EnvironmentChange): void {
+    if (change === "visible") this.#takeBack();
+    if (change === "visible" || change === "online") this.#keepAlive?.check();
+    if (change !== "pagehide") return;
+
+    if (this.#options.closeOnPageHide) void this.#leavePage();
+    else this.#handOver();
+  }
+
+  /* The page is being left without closing: the next page may resume the session. */
+  #handOver(): void {
+    const state = this.getState();
+    if (state.status !== "active" || !this.#memory) return;
+    this.#handedOver = true;
+    this.#memory.release(state.session);
+  }
+
+  /* The page came back (from the back-forward cache): the session is this store's again. */
+  #takeBack(): void {
+    const state = this.getState();
+    if (!this.#handedOver || state.status !== "active") return;
+    this.#handedOver = false;
+    this.#memory?.remember(state.session, this.#keepAlive?.lastActivityAt ?? this.#now());
   }
 
   #isCurrent(session: WorkbookSession): boolean {
