@@ -194,10 +194,31 @@ describe("classifyFailure: messages", () => {
     expect(error.message).toContain('Graph said: "Could not obtain a WAC access token."');
   });
 
-  it("tells another 403 to check the token and permissions", () => {
+  it("tells another 403 to check the file's sharing and the permissions granted", () => {
     const error = classifyFailure({ status: 403, body: envelope("accessDenied") }, sessionless);
-    expect(error.message).toContain("access token is valid");
+    expect(error.message).toContain("permissions granted");
+    expect(error.message).not.toContain("access token is valid");
     expect(error.message).not.toContain("drive item id");
+  });
+
+  it("tells a 401 to check the token", () => {
+    const error = classifyFailure(
+      { status: 401, body: envelope("InvalidAuthenticationToken") },
+      sessionless,
+    );
+    expect(error.message).toContain("access token is valid");
+  });
+
+  it("tells a missing worksheet apart from a missing workbook", () => {
+    const inSession = { operation: "request", sessionful: true } as const;
+    const call = classifyFailure({ status: 404, body: envelope("itemNotFound") }, inSession);
+    const open = classifyFailure(
+      { status: 404, body: envelope("itemNotFound") },
+      { operation: "createSession", sessionful: false },
+    );
+
+    expect(call.message).toContain("worksheet, table, range");
+    expect(open.message).toContain("drive item id");
   });
 
   it("exposes status, top-level and second-level codes of a 400", () => {

@@ -1,5 +1,5 @@
 import { ResponseType, RetryHandlerOptions } from "@microsoft/microsoft-graph-client";
-import { retryWithBackoff, type WorkbookError } from "graph-workbook-session";
+import { retryWithBackoff, type SessionContext, type WorkbookError } from "graph-workbook-session";
 import { defer, lastValueFrom } from "rxjs";
 import { describe, expect, it, vi } from "vitest";
 import {
@@ -226,5 +226,38 @@ describe("workbook calls in the session", () => {
     )) as Response;
 
     expect(response.status).toBe(200);
+  });
+});
+
+describe("calls and options given wrongly", () => {
+  it.each([
+    [
+      "an AbortSignal in place of the options",
+      new AbortController().signal,
+      /options must be an object/,
+    ],
+    ["a signal that is not an AbortSignal", { signal: "stop" }, /signal must be an AbortSignal/],
+    ["idempotent as text", { idempotent: "yes" }, /idempotent must be true or false/],
+    ["a timeout as text", { timeout: "5s" }, /timeout must be a number/],
+  ])("rejects %s before sending anything", async (_, options, message) => {
+    const store = h.store();
+
+    const call = store.request(listSheets, options as never);
+
+    await expect(call).rejects.toThrow(message);
+    expect(h.emulator.requestsTo("createSession")).toHaveLength(0);
+  });
+
+  it("says a call must return the request's promise when it returns nothing", async () => {
+    const store = h.store();
+
+    // Plain JavaScript, where nothing checks the call's return type.
+    const forgotReturn = ((ctx: SessionContext) => {
+      void ctx.api("/worksheets").get();
+    }) as unknown as (ctx: SessionContext) => Promise<unknown>;
+    const call = store.request(forgotReturn);
+
+    await expect(call).rejects.toThrow(/returned undefined, not a promise/);
+    await expect(call).rejects.toMatchObject({ kind: "fatal", operation: "request" });
   });
 });

@@ -9,10 +9,12 @@
  * - `recreate-session`: the session is gone, but a new one may be created and the work
  *   resumed (`invalidSessionReCreatable`, or a 502/503 on a call inside a session without a
  *   known second-level code).
- * - `session-lost`: the session is gone and must not be recreated automatically (the other
- *   `invalidSession*` codes, and `internalServerErrorUncategorized` on a call inside a
- *   session).
- * - `auth`: the token was refused or the app lacks permission (401, 403).
+ * - `session-lost`: the session is gone and the call must not simply be sent again: the
+ *   other `invalidSession*` codes and `internalServerErrorUncategorized` on a call inside a
+ *   session (a store turns `failed`), and a call refused because the non-persistent session
+ *   it depended on was lost (the store has already replaced that session).
+ * - `auth`: the token was refused (401, which ends the session) or the app lacks permission
+ *   (403, after which the session stays usable for other calls).
  * - `fatal`: sending the same request again will fail the same way (bad requests, missing
  *   items, conflicts, unsupported workbooks, malformed responses).
  * - `aborted`: the caller or the store cancelled the call.

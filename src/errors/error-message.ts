@@ -113,6 +113,13 @@ function authAdvice(fields: MessageFields): string {
       "workbook is addressed by path; address it by its drive item id instead."
     );
   }
+  if (fields.status === 403) {
+    return (
+      "The signed-in user or the app may not do this to the workbook; check the file's " +
+      "sharing and the permissions granted (Files.ReadWrite, or Files.ReadWrite.All or " +
+      "Sites.ReadWrite.All for files of others)."
+    );
+  }
   return (
     "Check that the access token is valid and unexpired, and that the app has been " +
     "granted access to the workbook (for example Files.ReadWrite)."
@@ -154,7 +161,10 @@ function fatalAdvice(fields: MessageFields): string {
     );
   }
   if (has("itemnotfound", "notfound", "notfounduncategorized") || fields.status === 404) {
-    return "Check that the workbook's drive item id or path is right and that the file exists.";
+    return fields.operation === "request"
+      ? "Check that what the call names in the workbook (worksheet, table, range, chart) exists, " +
+          "and that its path is relative to the workbook, such as /worksheets('Sheet1')."
+      : "Check that the workbook's drive item id or path is right and that the file exists.";
   }
   return (
     "Sending the same request again will fail the same way; " +

@@ -13,7 +13,11 @@ interface EventTime {
   readonly at: number;
 }
 
-/** The store set out to open a session: asked by the app, or to replace a lost one. */
+/**
+ * The store set out to open a session: asked by the app (`open`), to replace
+ * one Graph dropped (`recreate`), or to take up one a reloaded page handed over
+ * (`resume`).
+ */
 export interface CreateRequestedEvent extends EventTime {
   readonly type: "create-requested";
   readonly reason: "open" | "recreate" | "resume";

@@ -26,7 +26,6 @@ import type { CloseReason, SessionEvent } from "../events/session-event";
 import { attemptTimedOut } from "../graph/attempt-timed-out";
 import { fromAbortable } from "../graph/from-abortable";
 import { type CreateOutcome, SessionApi } from "../graph/session-api";
-import { readDelay } from "../options/read-option";
 import { type RetryEvent, retryWithBackoff } from "../retry/retry-with-backoff";
 import type { SessionAction } from "../state/session-action";
 import type { SessionState, SessionStatus, WorkbookSession } from "../state/session-state";
@@ -34,6 +33,11 @@ import { CallQueue } from "./call-queue";
 import { Cooldown } from "./cooldown";
 import { endsSession, mayHaveBeenApplied, worthClosing } from "./error-rules";
 import { KeepAlive } from "./keep-alive";
+import {
+  type CheckedRequestOptions,
+  checkCallResult,
+  checkRequestOptions,
+} from "./request-options";
 import type { RequestOptions, SessionContext } from "./session-context";
 import { type RememberedSession, SessionMemory } from "./session-memory";
 import {
@@ -232,12 +236,16 @@ export class SessionStore {
    * new session (see `replayAfterChangesLost`). Resolves or rejects exactly once.
    */
   request<T>(call: WorkbookCall<T>, options: RequestOptions = {}): Promise<T> {
+    let checked: CheckedRequestOptions;
+    try {
+      checked = checkRequestOptions(options, this.#options.attemptTimeout);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+
     const issued = { losses: this.#changesLostCount, failures: this.#failureCount };
-    const request$ = defer(() => {
-      const timeout = readDelay(options.timeout, "timeout", this.#options.attemptTimeout, 1);
-      return this.#requestWithReplay(call, { ...options, timeout }, issued);
-    });
-    return this.#track(this.#queue.schedule(request$), "request", options.signal);
+    const request$ = defer(() => this.#requestWithReplay(call, checked, issued));
+    return this.#track(this.#queue.schedule(request$), "request", checked.signal);
   }
 
   /**
@@ -576,7 +584,7 @@ export class SessionStore {
   /** The call with retries, and one replay in a new session if Graph asks for one. */
   #requestWithReplay<T>(
     call: WorkbookCall<T>,
-    options: RequestOptions & { timeout: number },
+    options: CheckedRequestOptions,
     issued: IssuedAt,
   ): Observable<T> {
     const run = () => this.#requestWithRetries(call, options, issued);
@@ -598,7 +606,7 @@ export class SessionStore {
 
   #requestWithRetries<T>(
     call: WorkbookCall<T>,
-    options: RequestOptions & { timeout: number },
+    options: CheckedRequestOptions,
     issued: IssuedAt,
   ): Observable<T> {
     const { retry, scheduler, random } = this.#options;
@@ -653,11 +661,12 @@ export class SessionStore {
     const { scheduler } = this.#options;
     const run = (signal: AbortSignal) => {
       this.#touch(session);
-      return call({
+      const result = call({
         session,
         signal,
         api: (path) => this.#api.workbookRequest(path, session.id, signal),
       });
+      return checkCallResult<T>(result);
     };
 
     return fromAbortable(run).pipe(

@@ -61,7 +61,9 @@ export function scratchSessionLost(error: WorkbookError): WorkbookError {
   });
 }
 
-export const disposedWords = "The store was disposed; create a new SessionStore to continue.";
+export const disposedWords =
+  "The store was disposed; create a new SessionStore (or acquire the workbook from its " +
+  "registry again) to continue.";
 export const closedWords = "The store was closed while the call waited for its session.";
 export const abortedWords = "The call was cancelled by its AbortSignal.";
 export const pageLeftWords = "The page was left while the call waited for its session.";
