@@ -85,6 +85,26 @@ describe("the store-wide cooldown", () => {
   });
 });
 
+describe("a cooldown longer than the store waits", () => {
+  it("fails the next request at once, saying so in one sentence", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await driveUntilSettled(store.open(), 50);
+    h.emulator.fault("worksheets", { status: 429, retryAfter: 600 });
+    await driveUntilSettled(
+      store.request(listSheets).catch(() => undefined),
+      100,
+    );
+
+    const outcome = await driveUntilSettled(store.request(listSheets), 100);
+
+    expect(outcome.error).toMatchObject({ kind: "throttled", code: "cooldown" });
+    const message = (outcome.error as Error).message;
+    expect(message.match(/Retry-After|asked to wait/g)).toHaveLength(1);
+    expect(h.emulator.requestsTo("worksheets")).toHaveLength(1);
+  });
+});
+
 describe("replays and creations", () => {
   it("request() does not run a second createSession when createSession itself says invalidSessionReCreatable", async () => {
     useVirtualTime();

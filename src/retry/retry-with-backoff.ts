@@ -63,6 +63,9 @@ export interface RetryOptions extends BackoffOptions {
 
 const defaultContext = { operation: "request", sessionful: false } as const;
 
+/** The code of an error for a request that a cooldown kept from being sent at all. */
+const COOLDOWN_CODE = "cooldown";
+
 interface RetrySettings {
   policy: ResolvedBackoff;
   shouldRetry: (error: WorkbookError, attempt: number) => boolean;
@@ -133,6 +136,8 @@ function withAttempts(error: WorkbookError, attempt: number): WorkbookError {
 }
 
 function cooldownTooLong(error: WorkbookError, policy: ResolvedBackoff): WorkbookError {
+  // A request held back by a store's cooldown already says so, in the same words.
+  if (error.code === COOLDOWN_CODE) return error;
   const asked = formatSeconds(error.retryAfterMs ?? 0);
   const limit = formatSeconds(policy.maxRetryAfter);
   const reason =
