@@ -96,7 +96,7 @@ describe("a cooldown longer than the store waits", () => {
       100,
     );
 
-    const outcome = await driveUntilSettled(store.request(listSheets), 100);
+    const outcome = await driveUntilSettled(store.request(listSheets, { idempotent: true }), 100);
 
     expect(outcome.error).toMatchObject({ kind: "throttled", code: "cooldown" });
     const message = (outcome.error as Error).message;
