@@ -75,12 +75,15 @@ async function save(store: SessionStore, count: number): Promise<number> {
 function countdown(state: SessionState): rx.Observable<string> {
   if (state.status !== "creating" || state.nextAttemptAt === null) return rx.EMPTY;
   const { nextAttemptAt, lastError } = state;
-  const cause = `${lastError?.status}, Retry-After ${lastError?.retryAfterMs} ms`;
+  const cause = `${lastError?.status} (Retry-After ${lastError?.retryAfterMs} ms)`;
   // nextAttemptAt is on the store's clock: its scheduler, asyncScheduler by default.
   return rx.timer(0, 250).pipe(
     rx.map(() => nextAttemptAt - rx.asyncScheduler.now()),
     rx.takeWhile((left) => left > 0),
-    rx.map((left) => `retry     in ${(left / 1000).toFixed(2)} s after ${cause}`),
+    rx.map(
+      (left) =>
+        `waiting   ${(left / 1000).toFixed(2)} s left before attempt ${state.attempt}, after ${cause}`,
+    ),
   );
 }
 
