@@ -5,7 +5,6 @@ import {
   EMPTY,
   finalize,
   type InteropObservable,
-  lastValueFrom,
   type MonoTypeOperatorFunction,
   map,
   type Observable,
@@ -14,7 +13,6 @@ import {
   share,
   shareReplay,
   switchMap,
-  take,
   tap,
   throwError,
   timeout,
@@ -38,6 +36,7 @@ import {
   checkCallResult,
   checkRequestOptions,
 } from "./request-options";
+import { SessionCloser } from "./session-closer";
 import type { RequestOptions, SessionContext } from "./session-context";
 import { type RememberedSession, SessionMemory } from "./session-memory";
 import {
@@ -128,8 +127,7 @@ export class SessionStore {
   readonly #keepAlive: KeepAlive | null;
   readonly #memory: SessionMemory | null;
   readonly #stopWatching: () => void;
-  /** Work that outlives what started it, such as closing a late session; dispose waits for it. */
-  readonly #background = new Set<Promise<void>>();
+  readonly #closer: SessionCloser;
   #opening: Opening | null = null;
   /** The refresh under way, with the session it refreshes. */
   #refreshing: { readonly sessionId: string; readonly done: Promise<void> } | null = null;
@@ -153,6 +151,14 @@ export class SessionStore {
     this.#cooldown = new Cooldown(this.#options.scheduler, this.#options.retry.maxRetryAfter);
     this.#keepAlive = this.#newKeepAlive();
     this.#memory = this.#newMemory();
+    this.#closer = new SessionCloser({
+      api: this.#api,
+      cooldown: this.#cooldown,
+      classify: (error, operation, sessionful) =>
+        this.#asWorkbookError(error, operation, sessionful),
+      reportClosed: (sessionId, reason, closed) =>
+        this.#emit({ type: "closed", at: this.#now(), sessionId, reason, closed }),
+    });
 
     this.state$ = this.#state.state$;
     this.status$ = this.select((state) => state.status);
@@ -294,7 +300,7 @@ export class SessionStore {
     this.#isDisposed = true;
     this.#stopWatching();
     this.#disposal = this.#endSession("dispose", disposedWords);
-    void this.#disposal.then(() => this.#afterBackgroundWork()).then(() => this.#finishEvents());
+    void this.#disposal.then(() => this.#closer.settled()).then(() => this.#finishEvents());
 
     this.#state.complete();
     return this.#disposal;
@@ -414,7 +420,7 @@ export class SessionStore {
         creating?.lastError ?? null,
       );
 
-      if (opening.postInFlight) this.#closeWhenItArrives(opening.postInFlight);
+      if (opening.postInFlight) this.#closer.closeWhenItArrives(opening.postInFlight);
       this.#failOpening(opening, failure);
     }, openTimeout);
   }
@@ -485,7 +491,7 @@ export class SessionStore {
     this.#replacedSessionId = session.id;
     this.#dispatch({ type: "resume-failed", error, changesLost });
 
-    if (worthClosing(error)) this.#closeInBackground(session.id, "replaced");
+    if (worthClosing(error)) void this.#closer.close(session.id, "replaced");
     else
       this.#emit({ type: "expired", at: this.#now(), sessionId: session.id, error, changesLost });
   }
@@ -559,24 +565,8 @@ export class SessionStore {
     if (!opening) return;
 
     const post$ = opening.postInFlight;
-    if (post$) this.#closeWhenItArrives(post$);
+    if (post$) this.#closer.closeWhenItArrives(post$);
     this.#finishOpening(opening, () => opening.reject(cancelledError("createSession", why)));
-  }
-
-  /*
-   * Subscribes before the creation is let go, so the POST is not aborted. A
-   * late refusal still counts: its Retry-After holds the store's next request.
-   */
-  #closeWhenItArrives(post$: Observable<CreateOutcome>): void {
-    const answer = lastValueFrom(post$.pipe(take(1)), { defaultValue: null });
-    this.#inBackground(
-      answer.then(
-        (outcome) => {
-          if (outcome && "session" in outcome) this.#closeInBackground(outcome.session.id, "late");
-        },
-        (error: unknown) => void this.#asWorkbookError(error, "createSession", false),
-      ),
-    );
   }
 
   /* ------------------------------------------------------------------ calls */
@@ -793,7 +783,7 @@ export class SessionStore {
     this.#dispatch({ type: "session-lost", error: shown, recreate: true });
     const at = this.#now();
     this.#emit({ type: "expired", at, sessionId: session.id, error: shown, changesLost });
-    if (worthClosing(error)) this.#closeInBackground(session.id, "replaced");
+    if (worthClosing(error)) void this.#closer.close(session.id, "replaced");
 
     // Subscribers may have closed or disposed the store, or opened it, meanwhile.
     if (this.getState().status === "creating" && !this.#opening && !this.disposed) {
@@ -814,7 +804,7 @@ export class SessionStore {
     const state = this.getState();
     if (state.status === "failed" && state.error === error)
       this.#emit({ type: "failed", at, error });
-    if (worthClosing(error)) this.#closeInBackground(session.id, "dropped");
+    if (worthClosing(error)) void this.#closer.close(session.id, "dropped");
   }
 
   #countChangesLost(error: WorkbookError): void {
@@ -828,50 +818,12 @@ export class SessionStore {
     this.#cancelAll(why);
     const state = this.getState();
     this.#dispatch({ type: "reset" });
-    if (state.status === "active") await this.#closeOnServer(state.session.id, reason, keepalive);
+    if (state.status === "active") await this.#closer.close(state.session.id, reason, keepalive);
   }
 
   /* The page is going away: close with a request that outlives it. */
   #leavePage(): Promise<void> {
     return this.#endSession("pagehide", pageLeftWords, true);
-  }
-
-  /**
-   * Asks Graph to close a session, best effort, and reports it. Tracked as
-   * background work, so `dispose()` reports every close before `disposed`. A
-   * refusal's Retry-After holds the store's next request.
-   */
-  #closeOnServer(sessionId: string, reason: CloseReason, keepalive = false): Promise<void> {
-    const closing = this.#sendClose(sessionId, keepalive).then((closed) => {
-      this.#emit({ type: "closed", at: this.#now(), sessionId, reason, closed });
-    });
-    this.#inBackground(closing);
-    return closing;
-  }
-
-  #closeInBackground(sessionId: string, reason: CloseReason): void {
-    void this.#closeOnServer(sessionId, reason);
-  }
-
-  async #sendClose(sessionId: string, keepalive: boolean): Promise<boolean> {
-    if (this.#cooldown.left() > 0) return false;
-    const close$ = this.#api.closeSession(sessionId, keepalive);
-    return lastValueFrom(close$, { defaultValue: undefined }).then(
-      () => true,
-      (error: unknown) => {
-        this.#asWorkbookError(error, "closeSession", true);
-        return false;
-      },
-    );
-  }
-
-  #inBackground(work: Promise<void>): void {
-    this.#background.add(work);
-    void work.finally(() => this.#background.delete(work));
-  }
-
-  async #afterBackgroundWork(): Promise<void> {
-    while (this.#background.size > 0) await Promise.all([...this.#background]);
   }
 
   #finishEvents(): void {
