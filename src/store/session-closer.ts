@@ -1,6 +1,6 @@
 import { lastValueFrom, type Observable, take } from "rxjs";
 import type { GraphOperation, WorkbookError } from "../errors/workbook-error";
-import type { ClosedEvent, CloseReason } from "../events/session-event";
+import type { CloseReason } from "../events/session-event";
 import type { CreateOutcome, SessionApi } from "../graph/session-api";
 import type { Cooldown } from "./cooldown";
 
