@@ -64,3 +64,52 @@ describe("an app whose Graph client is another copy of the package", () => {
     expect(h.emulator.requestsTo("createSession")).toHaveLength(1);
   });
 });
+
+/** An app's own middleware whose options look like retry options, placed before the retry handler. */
+class AppRetryOptions {
+  constructor(
+    readonly delay = 1,
+    readonly maxRetries = 2,
+    readonly shouldRetry: () => boolean = () => true,
+  ) {
+    if (delay < 1) throw new RangeError("AppRetryOptions: delay must be at least 1");
+  }
+}
+
+class AppMiddleware implements graph.Middleware {
+  readonly options = new AppRetryOptions();
+  #next: graph.Middleware | undefined;
+
+  async execute(context: graph.Context): Promise<void> {
+    await this.#next?.execute(context);
+  }
+
+  setNext(next: graph.Middleware): void {
+    this.#next = next;
+  }
+}
+
+describe("an app whose middleware chain holds look-alike retry options", () => {
+  it("is not confused by them: the store is made and the client's retries stay off", async () => {
+    useVirtualTime();
+    const graphBaseUrl = "https://graph.microsoft.com/";
+    const client = graph.Client.initWithMiddleware({
+      baseUrl: graphBaseUrl,
+      customHosts: new Set(["graph.microsoft.com"]),
+      middleware: [
+        new graph.AuthenticationHandler({ getAccessToken: async () => CANARY_TOKEN }),
+        new AppMiddleware(),
+        new graph.RetryHandler(new graph.RetryHandlerOptions()),
+        new EmulatorForwardingHandler(h.emulator.url, graphBaseUrl),
+      ],
+    });
+    h.emulator.fault("createSession", { status: 503, times: 3 });
+
+    const store = new SessionStore({ client, workbook: WORKBOOK, retry: { retries: 0 } });
+    const outcome = await driveUntilSettled(store.open(), 1_000);
+    await store.dispose();
+
+    expect(outcome.error).toMatchObject({ status: 503 });
+    expect(h.emulator.requestsTo("createSession")).toHaveLength(1);
+  });
+});

@@ -12,7 +12,7 @@ import {
   useSessionStatus,
   useWorkbookStore,
 } from "graph-workbook-session/react";
-import { StrictMode } from "react";
+import { Component, type ReactNode, StrictMode } from "react";
 import { renderToString } from "react-dom/server";
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest";
 import { until, useHarness, WORKBOOK } from "./support/harness";
@@ -256,6 +256,23 @@ function Holder(props: {
   return null;
 }
 
+/** Catches what its children throw while rendering, as an app's error boundary would. */
+class Boundary extends Component<{ children: ReactNode; caught: unknown[] }, { failed: boolean }> {
+  override state = { failed: false };
+
+  static getDerivedStateFromError() {
+    return { failed: true };
+  }
+
+  override componentDidCatch(error: unknown) {
+    this.props.caught.push(error);
+  }
+
+  override render() {
+    return this.state.failed ? null : this.props.children;
+  }
+}
+
 function NoStore() {
   return <output>{useSessionStatus(null)}</output>;
 }
@@ -331,6 +348,33 @@ describe("useWorkbookStore", () => {
     expect(latest?.disposed).toBe(false);
     await act(() => registry.dispose());
     expect(seen.at(-1)?.[1]).toBeNull();
+  });
+
+  it("still shows a wrong workbook address as an error after a store was replaced", async () => {
+    const registry = new SessionRegistry({ client: h.client });
+    const seen: [string, SessionStore | null][] = [];
+    const caught: unknown[] = [];
+    const view = render(
+      <Boundary caught={caught}>
+        <Holder registry={registry} workbook={WORKBOOK} seen={seen} />
+      </Boundary>,
+    );
+    await act(() => seen.at(-1)?.[1]?.dispose());
+
+    act(() =>
+      view.rerender(
+        <Boundary caught={caught}>
+          <Holder
+            registry={registry}
+            workbook="https://contoso.sharepoint.com/x.xlsx"
+            seen={seen}
+          />
+        </Boundary>,
+      ),
+    );
+
+    expect(caught).toHaveLength(1);
+    await registry.dispose();
   });
 
   it("reads a missing store as idle", () => {

@@ -309,6 +309,38 @@ describe("refreshes that keep failing without ending the session", () => {
     }
   });
 
+  it("wake up when a session that outlived them is used again", async () => {
+    h.emulator.configure({ sessionLifetime: { persistent: 30 * MINUTE } });
+    const store = h.store();
+    const session = await openSession(store);
+    h.emulator.fault("refreshSession", {
+      status: 403,
+      code: "accessDenied",
+      innerCode: "accessDenied",
+      times: 3,
+    });
+    await passTime(10 * MINUTE, 5_000);
+    const failed = refreshes().length;
+
+    await driveUntilSettled(store.request(listSheets), 1_000);
+    await passTime(20 * MINUTE, 5_000);
+
+    expect(store.getState()).toMatchObject({ status: "active", session: { id: session.id } });
+    expect(creations()).toHaveLength(1);
+    expect(refreshes().length - failed).toBeGreaterThanOrEqual(4);
+  });
+
+  it("are tried once more even when the margin is zero", async () => {
+    h.emulator.configure({ sessionLifetime: { persistent: 30 * MINUTE } });
+    const store = h.store({ keepAlive: { margin: 0 } });
+    await openSession(store);
+    h.emulator.fault("refreshSession", { status: 403, code: "accessDenied", times: 1 });
+
+    await passTime(20 * MINUTE, 5_000);
+
+    expect(refreshes().length).toBeGreaterThan(1);
+  });
+
   it("start over when the session is used again", async () => {
     const store = h.store();
     await openSession(store);

@@ -298,6 +298,66 @@ describe("who may take up a remembered session", () => {
   });
 });
 
+describe("a handed-over session is taken up once", () => {
+  it("by one of two stores opening on the next page; the other creates its own", async () => {
+    const storage = memoryStorage();
+    const earlier = await reloadedPage({ storage });
+
+    const [a, b] = await Promise.all([
+      openSession(h.store({ storage })),
+      openSession(h.store({ storage })),
+    ]);
+
+    expect([a.id, b.id].filter((id) => id === earlier.id)).toHaveLength(1);
+    expect(creations()).toHaveLength(2);
+  });
+
+  it("a page back from the cache lets go of a session another page took up, without closing it", async () => {
+    const storage = memoryStorage();
+    const pageA = createTestEnvironment();
+    const a = h.store({ storage, environment: pageA });
+    const session = await openSession(a);
+    pageA.hide();
+    pageA.leavePage();
+    const b = h.store({ storage });
+    expect((await openSession(b)).id).toBe(session.id);
+
+    pageA.show();
+    await driveUntilSettled(a.close(), 50);
+    const call = await driveUntilSettled(b.request(listSheets), 50);
+
+    expect(a.getState().status).toBe("idle");
+    expect(call.error).toBeUndefined();
+    expect(b.getState()).toMatchObject({ status: "active", session: { id: session.id } });
+    expect(h.emulator.requestsTo("closeSession")).toHaveLength(0);
+  });
+
+  it("not by a store whose createSession flags differ", async () => {
+    const storage = memoryStorage();
+    const earlier = await reloadedPage({ storage, commitExplicitly: true });
+
+    const session = await openSession(h.store({ storage, commitExplicitly: false }));
+
+    expect(session.id).not.toBe(earlier.id);
+    expect(refreshes()).toHaveLength(0);
+  });
+
+  it("and closed when the store is closed while it is being checked", async () => {
+    const storage = inspectableStorage();
+    const earlier = await reloadedPage({ storage });
+    h.emulator.fault("refreshSession", { delayMs: 1_000 });
+
+    const store = h.store({ storage });
+    const opening = store.open().catch(() => undefined);
+    await until(() => refreshes().length === 1, "the check is sent");
+    await driveUntilSettled(store.close(), 50);
+    await passTime(5_000, 500);
+    await opening;
+
+    expect(liveIds()).not.toContain(earlier.id);
+  });
+});
+
 describe("what storage holds", () => {
   /** A record as the store writes it, for the session `id`, last used now. */
   const record = (id: string, overrides: Record<string, unknown> = {}) =>

@@ -12,29 +12,42 @@ type RetryOptionsClass = new (delay: number, maxRetries: number) => object;
  */
 const MAX_CHAIN_LENGTH = 32;
 
-/** Middleware options that switch the client's own retries off, for this client. */
-export function retriesOff(client: Client): object {
-  const RetryOptions = retryOptionsClassOf(client) ?? RetryHandlerOptions;
-  return new RetryOptions(0, 0);
+/**
+ * Middleware options that switch the client's own retries off: this library's
+ * `RetryHandlerOptions`, and the client's own class of it when that differs.
+ */
+export function retriesOff(client: Client): object[] {
+  const own = new RetryHandlerOptions(0, 0);
+  const RetryOptions = retryOptionsClassOf(client);
+  if (!RetryOptions || RetryOptions === RetryHandlerOptions) return [own];
+
+  try {
+    return [own, new RetryOptions(0, 0)];
+  } catch {
+    return [own];
+  }
 }
 
+/* The options class of the chain's RetryHandler, told by the handler's own methods. */
 function retryOptionsClassOf(client: Client): RetryOptionsClass | null {
   let middleware = (client as unknown as { httpClient?: { middleware?: unknown } }).httpClient
     ?.middleware;
 
   for (let step = 0; step < MAX_CHAIN_LENGTH && isObject(middleware); step += 1) {
-    const options = (middleware as { options?: unknown }).options;
-    if (isRetryOptions(options)) return options.constructor as RetryOptionsClass;
+    if (isRetryHandler(middleware)) {
+      const options = (middleware as { options?: unknown }).options;
+      return isObject(options) ? (options.constructor as RetryOptionsClass) : null;
+    }
     middleware = (middleware as { nextMiddleware?: unknown }).nextMiddleware;
   }
   return null;
 }
 
-function isRetryOptions(value: unknown): value is object {
-  if (!isObject(value)) return false;
-  const { delay, maxRetries, shouldRetry } = value as Record<string, unknown>;
+function isRetryHandler(middleware: object): boolean {
+  const handler = middleware as Record<string, unknown>;
   return (
-    typeof delay === "number" && typeof maxRetries === "number" && typeof shouldRetry === "function"
+    typeof handler.executeWithRetry === "function" &&
+    typeof handler.getExponentialBackOffTime === "function"
   );
 }
 

@@ -80,11 +80,11 @@ export type CreateOutcome =
  */
 export class SessionApi {
   readonly #config: SessionApiConfig;
-  readonly #retriesOff: MiddlewareOptions;
+  readonly #retriesOff: MiddlewareOptions[];
 
   constructor(config: SessionApiConfig) {
     this.#config = config;
-    this.#retriesOff = retriesOff(config.client) as MiddlewareOptions;
+    this.#retriesOff = retriesOff(config.client) as MiddlewareOptions[];
   }
 
   /** Opens a session; with `respondAsync`, follows a 202 by polling the operation. */
@@ -265,7 +265,7 @@ export class SessionApi {
   #request(path: string, signal: AbortSignal): GraphRequest {
     return this.#config.client
       .api(path)
-      .middlewareOptions([this.#retriesOff])
+      .middlewareOptions(this.#retriesOff)
       .option("signal", signal);
   }
 }

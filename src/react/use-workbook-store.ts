@@ -6,6 +6,8 @@ import type { SessionStore } from "../store/session-store";
 /** What `useWorkbookStore` needs of a registry: `SessionRegistry` fits. */
 export interface StoreLender {
   acquire(workbook: string, overrides?: SessionOverrides): SessionLease;
+  /** Whether the registry was disposed; then nothing is held, and no error shown. */
+  readonly disposed?: boolean;
 }
 
 interface Held {
@@ -43,8 +45,8 @@ export function useWorkbookStore(
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: overrides apply only when a store is made; replacements re-acquires
   useEffect(() => {
-    const lease = acquire(registry, workbook, overrides, replacements > 0);
-    if (!lease) return undefined;
+    if (registry.disposed) return undefined;
+    const lease = registry.acquire(workbook, overrides);
     setHeld({ registry, workbook, store: lease.store });
     const whenDisposed = lease.store.state$.subscribe({
       complete: () => setReplacements((count) => count + 1),
@@ -59,22 +61,4 @@ export function useWorkbookStore(
 
   const current = held?.registry === registry && held.workbook === workbook;
   return current ? held.store : null;
-}
-
-/*
- * A store is replaced after it was disposed; if the registry itself is gone by
- * then (an app shutting down), there is nothing to hold and no error to show.
- */
-function acquire(
-  registry: StoreLender,
-  workbook: string,
-  overrides: SessionOverrides | undefined,
-  replacing: boolean,
-): SessionLease | null {
-  try {
-    return registry.acquire(workbook, overrides);
-  } catch (error) {
-    if (replacing) return null;
-    throw error;
-  }
 }

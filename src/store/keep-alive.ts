@@ -26,6 +26,8 @@ export class KeepAlive {
   #running = false;
   /** Refreshes in a row that failed without ending the session. */
   #failures = 0;
+  /** Set when refreshes gave up past expiry; the next use of the session wakes keep-alive. */
+  #dormant = false;
 
   constructor(host: KeepAliveHost) {
     this.#host = host;
@@ -41,6 +43,7 @@ export class KeepAlive {
     this.#running = true;
     this.#lastActivityAt = lastActivityAt;
     this.#failures = 0;
+    this.#dormant = false;
     this.#schedule();
   }
 
@@ -54,6 +57,10 @@ export class KeepAlive {
   touch(): void {
     this.#lastActivityAt = Math.max(this.#lastActivityAt, this.#host.scheduler.now());
     this.#failures = 0;
+    if (!this.#dormant || !this.#running) return;
+    // The session outlived the failed refreshes: keep it alive again from now.
+    this.#dormant = false;
+    this.#schedule();
   }
 
   /**
@@ -86,15 +93,20 @@ export class KeepAlive {
 
   /*
    * After a refresh that failed without ending the session, tries again well
-   * before Graph's expiry, backing off; once the session has been idle past its
-   * expiry there is nothing left to keep, and the next call will find out.
+   * before Graph's expiry, backing off. Once a retry has failed too and the
+   * session has been idle past its expiry, there is likely nothing left to
+   * keep: keep-alive sleeps until the session is used again, and that call
+   * finds out whether it still lives.
    */
   #afterRefresh(): void {
     if (this.#idleFor() < this.#host.refreshAfter) {
       this.#schedule();
       return;
     }
-    if (this.#idleFor() >= this.#host.expiresAfter) return;
+    if (this.#failures > 0 && this.#idleFor() >= this.#host.expiresAfter) {
+      this.#dormant = true;
+      return;
+    }
 
     this.#failures += 1;
     const first = Math.ceil(this.#host.refreshAfter / 8);

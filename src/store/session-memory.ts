@@ -24,10 +24,12 @@ const FORMAT = 2;
 export class SessionMemory {
   readonly #storage: SessionStorageLike;
   readonly #key: string;
+  /** The session this store last wrote or claimed; only that one is its to forget. */
+  #mine: string | null = null;
 
-  constructor(storage: SessionStorageLike, workbookPath: string, persistChanges: boolean) {
+  constructor(storage: SessionStorageLike, workbookPath: string, kind: SessionKind) {
     this.#storage = storage;
-    this.#key = `${KEY_PREFIX}${persistChanges ? "" : "scratch:"}${workbookPath}`;
+    this.#key = `${KEY_PREFIX}${kindPart(kind)}${workbookPath}`;
   }
 
   /**
@@ -37,14 +39,18 @@ export class SessionMemory {
   recall(now: number, maxIdle: number): RememberedSession | null {
     const record = parse(this.#read());
     if (record === null) {
-      this.forget();
+      this.#remove();
       return null;
     }
     if (!record.released) return null;
 
-    const fresh = now - record.lastActivityAt < maxIdle;
-    if (!fresh) this.forget();
-    return fresh ? record : null;
+    if (now - record.lastActivityAt >= maxIdle) {
+      this.#remove();
+      return null;
+    }
+    // Claimed at once, so a second store opening now does not take it up too.
+    this.#write(record.session, record.lastActivityAt, false);
+    return record;
   }
 
   /** Records `session` as this store's, last used at `lastActivityAt`. */
@@ -59,7 +65,29 @@ export class SessionMemory {
     this.#write(session, record.lastActivityAt, true);
   }
 
+  /**
+   * Takes back a session this store handed over, unless another store has
+   * taken it up meanwhile. Says whether the session is still this store's.
+   */
+  takeBack(session: WorkbookSession): boolean {
+    const record = parse(this.#read());
+    if (record?.session.id !== session.id || !record.released) {
+      this.#mine = null;
+      return false;
+    }
+    this.#write(session, record.lastActivityAt, false);
+    return true;
+  }
+
+  /** Removes the remembered session if it is this store's; another store's is left alone. */
   forget(): void {
+    const record = parse(this.#read());
+    if (record !== null && record.session.id !== this.#mine) return;
+    this.#remove();
+  }
+
+  #remove(): void {
+    this.#mine = null;
     try {
       this.#storage.removeItem(this.#key);
     } catch {
@@ -78,12 +106,31 @@ export class SessionMemory {
   #write(session: WorkbookSession, lastActivityAt: number, released: boolean): void {
     const { id, persistChanges } = session;
     const value = JSON.stringify({ format: FORMAT, id, persistChanges, lastActivityAt, released });
+    this.#mine = id;
     try {
       this.#storage.setItem(this.#key, value);
     } catch {
       // Full or forbidden storage only costs the resume after a reload.
     }
   }
+}
+
+/** What makes sessions of one workbook differ: only one of the same kind is resumed. */
+export interface SessionKind {
+  readonly persistChanges: boolean;
+  readonly commitExplicitly: boolean | undefined;
+  readonly deferCoauthoringMerge: boolean | undefined;
+}
+
+function kindPart(kind: SessionKind): string {
+  const flags = [
+    kind.persistChanges ? "" : "scratch:",
+    kind.commitExplicitly === undefined ? "" : `commitExplicitly=${kind.commitExplicitly}:`,
+    kind.deferCoauthoringMerge === undefined
+      ? ""
+      : `deferCoauthoringMerge=${kind.deferCoauthoringMerge}:`,
+  ];
+  return flags.join("");
 }
 
 interface StoredRecord extends RememberedSession {

@@ -53,6 +53,7 @@ import {
   openTimedOut,
   pageLeftWords,
   scratchSessionLost,
+  takenOverWords,
 } from "./store-errors";
 
 type OpenReason = "open" | "recreate";
@@ -71,6 +72,8 @@ interface Opening {
   subscription: Subscription | null;
   /** The createSession request while it is on the wire: a session it brings must be closed. */
   postInFlight: Observable<CreateOutcome> | null;
+  /** A handed-over session being checked; if the opening is let go it must be closed. */
+  resuming: WorkbookSession | null;
 }
 
 /** A workbook call run by `SessionStore.request`: it gets the session's context and returns a promise. */
@@ -420,7 +423,7 @@ export class SessionStore {
         creating?.lastError ?? null,
       );
 
-      if (opening.postInFlight) this.#closer.closeWhenItArrives(opening.postInFlight);
+      this.#letGoOf(opening, "dropped");
       this.#failOpening(opening, failure);
     }, openTimeout);
   }
@@ -475,9 +478,14 @@ export class SessionStore {
    */
   #resume(remembered: RememberedSession, opening: Opening): Observable<WorkbookSession> {
     const { session } = remembered;
+    opening.resuming = session;
     return this.#refreshAttempts(session.id).pipe(
-      map(() => session),
+      map(() => {
+        opening.resuming = null;
+        return session;
+      }),
       catchError((error: WorkbookError) => {
+        opening.resuming = null;
         this.#giveUpRemembered(session, error);
         return this.#createWithRetries(opening);
       }),
@@ -556,7 +564,7 @@ export class SessionStore {
     return { persistChanges, respondAsync, commitExplicitly, deferCoauthoringMerge };
   }
 
-  #cancelAll(why: string): void {
+  #cancelAll(why: string, reason: CloseReason): void {
     // Newest first: cancelling a running call frees its slot, and a call still
     // waiting behind it would start, and open a session, if it were still there.
     for (const cancel of [...this.#inFlight].reverse()) cancel(why);
@@ -564,9 +572,14 @@ export class SessionStore {
     const opening = this.#opening;
     if (!opening) return;
 
-    const post$ = opening.postInFlight;
-    if (post$) this.#closer.closeWhenItArrives(post$);
+    this.#letGoOf(opening, reason);
     this.#finishOpening(opening, () => opening.reject(cancelledError("createSession", why)));
+  }
+
+  /* Sessions an abandoned opening may still bring, or was checking, are closed. */
+  #letGoOf(opening: Opening, reason: CloseReason): void {
+    if (opening.postInFlight) this.#closer.closeWhenItArrives(opening.postInFlight);
+    if (opening.resuming) void this.#closer.close(opening.resuming.id, reason);
   }
 
   /* ------------------------------------------------------------------ calls */
@@ -746,12 +759,19 @@ export class SessionStore {
     this.#memory.release(state.session);
   }
 
-  /* The page came back (from the back-forward cache): the session is this store's again. */
+  /*
+   * The page came back (from the back-forward cache). If no other page took up
+   * the session meanwhile it is this store's again; if one did, this store lets
+   * go of it without closing it, and the next call opens a session of its own.
+   */
   #takeBack(): void {
     const state = this.getState();
     if (!this.#handedOver || state.status !== "active") return;
     this.#handedOver = false;
-    this.#memory?.remember(state.session, this.#keepAlive?.lastActivityAt ?? this.#now());
+    if (this.#memory?.takeBack(state.session)) return;
+
+    this.#cancelAll(takenOverWords, "close");
+    this.#dispatch({ type: "reset" });
   }
 
   #isCurrent(session: WorkbookSession): boolean {
@@ -815,7 +835,7 @@ export class SessionStore {
   /* ---------------------------------------------------------------- closing */
 
   async #endSession(reason: CloseReason, why: string, keepalive = false): Promise<void> {
-    this.#cancelAll(why);
+    this.#cancelAll(why, reason);
     const state = this.getState();
     this.#dispatch({ type: "reset" });
     if (state.status === "active") await this.#closer.close(state.session.id, reason, keepalive);
@@ -834,8 +854,8 @@ export class SessionStore {
   /* ------------------------------------------------------ errors and waits */
 
   #newMemory(): SessionMemory | null {
-    const { storage, address, persistChanges } = this.#options;
-    return storage ? new SessionMemory(storage, address.path, persistChanges) : null;
+    const { storage, address } = this.#options;
+    return storage ? new SessionMemory(storage, address.path, this.#options) : null;
   }
 
   /** Classifies each failure of one try, reports it, and passes it on. */
@@ -893,5 +913,5 @@ function newOpening(): Opening {
     resolve = resolvePromise;
     reject = rejectPromise;
   });
-  return { promise, resolve, reject, subscription: null, postInFlight: null };
+  return { promise, resolve, reject, subscription: null, postInFlight: null, resuming: null };
 }

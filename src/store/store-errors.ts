@@ -67,3 +67,5 @@ export const disposedWords =
 export const closedWords = "The store was closed while the call waited for its session.";
 export const abortedWords = "The call was cancelled by its AbortSignal.";
 export const pageLeftWords = "The page was left while the call waited for its session.";
+export const takenOverWords =
+  "The page came back after handing its session over, and another page had taken it up.";
