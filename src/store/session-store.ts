@@ -24,7 +24,7 @@ import type { CloseReason, SessionEvent } from "../events/session-event";
 import { attemptTimedOut } from "../graph/attempt-timed-out";
 import { fromAbortable } from "../graph/from-abortable";
 import { type CreateOutcome, SessionApi } from "../graph/session-api";
-import { type RetryEvent, retryWithBackoff } from "../retry/retry-with-backoff";
+import { type RetryEvent, type RetryOptions, retryWithBackoff } from "../retry/retry-with-backoff";
 import type { SessionAction } from "../state/session-action";
 import type { SessionState, SessionStatus, WorkbookSession } from "../state/session-state";
 import { CallQueue } from "./call-queue";
@@ -505,7 +505,6 @@ export class SessionStore {
   }
 
   #createWithRetries(opening: Opening): Observable<WorkbookSession> {
-    const { retry, scheduler, random } = this.#options;
     let attempt = 0;
 
     const attempt$ = defer(() => {
@@ -521,18 +520,11 @@ export class SessionStore {
     });
 
     return attempt$.pipe(
-      retryWithBackoff({
-        ...retry,
-        scheduler,
-        random,
-        classify: (error) => this.#asWorkbookError(error, "createSession", false),
+      this.#retryPolicy("createSession", false, {
         // Polls already retried on their own; a failed poll must not start a new session.
         shouldRetry: (error) => error.operation === "createSession" && error.retryable,
-        onRetry: (event) => {
-          const { error, attempt: failed, nextAttemptAt } = event;
-          this.#dispatch({ type: "attempt-failed", error, nextAttempt: failed + 1, nextAttemptAt });
-          this.#emitRetry("createSession", event);
-        },
+        onRetry: ({ error, attempt: failed, nextAttemptAt }) =>
+          this.#dispatch({ type: "attempt-failed", error, nextAttempt: failed + 1, nextAttemptAt }),
       }),
     );
   }
@@ -612,7 +604,6 @@ export class SessionStore {
     options: CheckedRequestOptions,
     issued: IssuedAt,
   ): Observable<T> {
-    const { retry, scheduler, random } = this.#options;
     const idempotent = options.idempotent ?? false;
     let attempt = 0;
 
@@ -627,17 +618,12 @@ export class SessionStore {
           .hold(this.#callInSession(call, session, options.timeout), "request")
           .pipe(this.#reportFailure("request", attempt, true));
       }),
-      retryWithBackoff<T>({
-        ...retry,
-        scheduler,
-        random,
-        classify: (error) => this.#asWorkbookError(error, "request", true),
+      this.#retryPolicy<T>("request", true, {
         // A failed open() already spent the creation retries; only the call itself is resent.
         shouldRetry: (error) =>
           error.operation === "request" &&
           error.retryable &&
           (idempotent || !mayHaveBeenApplied(error)),
-        onRetry: (event) => this.#emitRetry("request", event),
       }),
     );
   }
@@ -714,7 +700,6 @@ export class SessionStore {
 
   /** refreshSession, sent again while Graph's answer says it may be (throttling, no answer). */
   #refreshAttempts(sessionId: string): Observable<void> {
-    const { retry, scheduler, random } = this.#options;
     let attempt = 0;
 
     const attempt$ = defer(() => {
@@ -724,15 +709,7 @@ export class SessionStore {
         .pipe(this.#reportFailure("refreshSession", attempt, true));
     });
 
-    return attempt$.pipe(
-      retryWithBackoff({
-        ...retry,
-        scheduler,
-        random,
-        classify: (error) => this.#asWorkbookError(error, "refreshSession", true),
-        onRetry: (event) => this.#emitRetry("refreshSession", event),
-      }),
-    );
+    return attempt$.pipe(this.#retryPolicy("refreshSession", true));
   }
 
   /** Records use of the session, which pushes keep-alive's next refresh back. */
@@ -870,6 +847,31 @@ export class SessionStore {
         this.#emit({ type: "attempt-failed", at: this.#now(), operation, attempt, error: failure });
       }
       return throwError(() => failure);
+    });
+  }
+
+  /**
+   * The store's retry policy for one operation: its backoff, its scheduler,
+   * its classification (which notes any cooldown), and a `retry-scheduled`
+   * event before each wait. `extra` narrows what is retried or adds to it.
+   */
+  #retryPolicy<T>(
+    operation: "createSession" | "refreshSession" | "request",
+    sessionful: boolean,
+    extra: Pick<RetryOptions, "shouldRetry" | "onRetry"> = {},
+  ): MonoTypeOperatorFunction<T> {
+    const { retry, scheduler, random } = this.#options;
+    const { shouldRetry, onRetry } = extra;
+    return retryWithBackoff<T>({
+      ...retry,
+      scheduler,
+      random,
+      ...(shouldRetry ? { shouldRetry } : {}),
+      classify: (error) => this.#asWorkbookError(error, operation, sessionful),
+      onRetry: (event) => {
+        onRetry?.(event);
+        this.#emitRetry(operation, event);
+      },
     });
   }
 
