@@ -332,6 +332,34 @@ describe("a handed-over session is taken up once", () => {
     expect(h.emulator.requestsTo("closeSession")).toHaveLength(0);
   });
 
+  it("the page that handed it over, disposed later, does not close it under the new page", async () => {
+    const storage = inspectableStorage();
+    const page = await earlierPage({ storage });
+    page.leave();
+    const next = h.store({ storage });
+    expect((await openSession(next)).id).toBe(page.session.id);
+
+    await driveUntilSettled(page.store.dispose(), 50);
+    const call = await driveUntilSettled(next.request(listSheets), 50);
+
+    expect(h.emulator.requestsTo("closeSession")).toHaveLength(0);
+    expect(call.error).toBeUndefined();
+    expect(creations()).toHaveLength(1);
+    expect([...storage.items.values()].join()).toContain(page.session.id);
+
+    await driveUntilSettled(next.dispose(), 50);
+    expect(liveIds()).not.toContain(page.session.id);
+  });
+
+  it("the page that handed it over closes it when nobody took it up", async () => {
+    const page = await earlierPage({ storage: memoryStorage() });
+    page.leave();
+
+    await driveUntilSettled(page.store.dispose(), 50);
+
+    expect(liveIds()).not.toContain(page.session.id);
+  });
+
   it("not by a store whose createSession flags differ", async () => {
     const storage = memoryStorage();
     const earlier = await reloadedPage({ storage, commitExplicitly: true });

@@ -26,6 +26,8 @@ export class SessionMemory {
   readonly #key: string;
   /** The session this store last wrote or claimed; only that one is its to forget. */
   #mine: string | null = null;
+  /** Whether this store handed its session over when its page was left. */
+  #handedOver = false;
 
   constructor(storage: SessionStorageLike, workbookPath: string, kind: SessionKind) {
     this.#storage = storage;
@@ -63,6 +65,13 @@ export class SessionMemory {
     const record = parse(this.#read());
     if (record?.session.id !== session.id) return;
     this.#write(session, record.lastActivityAt, true);
+    this.#handedOver = true;
+  }
+
+  /** Whether another store took up the session this store handed over. */
+  takenUp(session: WorkbookSession): boolean {
+    const record = parse(this.#read());
+    return this.#handedOver && record?.session.id === session.id && !record.released;
   }
 
   /**
@@ -73,6 +82,7 @@ export class SessionMemory {
     const record = parse(this.#read());
     if (record?.session.id !== session.id || !record.released) {
       this.#mine = null;
+      this.#handedOver = false;
       return false;
     }
     this.#write(session, record.lastActivityAt, false);
@@ -82,8 +92,9 @@ export class SessionMemory {
   /** Removes the remembered session if it is this store's; another store's is left alone. */
   forget(): void {
     const record = parse(this.#read());
-    if (record !== null && record.session.id !== this.#mine) return;
-    this.#remove();
+    const someoneElses =
+      record !== null && (record.session.id !== this.#mine || this.takenUp(record.session));
+    if (!someoneElses) this.#remove();
   }
 
   #remove(): void {
@@ -107,6 +118,7 @@ export class SessionMemory {
     const { id, persistChanges } = session;
     const value = JSON.stringify({ format: FORMAT, id, persistChanges, lastActivityAt, released });
     this.#mine = id;
+    this.#handedOver = released;
     try {
       this.#storage.setItem(this.#key, value);
     } catch {

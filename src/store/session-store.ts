@@ -814,8 +814,10 @@ export class SessionStore {
   async #endSession(reason: CloseReason, why: string, keepalive = false): Promise<void> {
     this.#cancelAll(why, reason);
     const state = this.getState();
+    // A session handed over and taken up by another page is that page's to close.
+    const closeIt = state.status === "active" && !this.#memory?.takenUp(state.session);
     this.#dispatch({ type: "reset" });
-    if (state.status === "active") await this.#closer.close(state.session.id, reason, keepalive);
+    if (closeIt) await this.#closer.close(state.session.id, reason, keepalive);
   }
 
   /* The page is going away: close with a request that outlives it. */
