@@ -68,6 +68,11 @@ export class SessionMemory {
     this.#handedOver = true;
   }
 
+  /** Whether this store handed its session over when its page was left, and has not taken it back. */
+  get handedOver(): boolean {
+    return this.#handedOver;
+  }
+
   /** Whether another store took up the session this store handed over. */
   takenUp(session: WorkbookSession): boolean {
     const record = parse(this.#read());

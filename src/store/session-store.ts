@@ -141,8 +141,6 @@ export class SessionStore {
   #lastChangesLost: WorkbookError | null = null;
   /** Counts creations that failed for good; a call made before one shares its failure. */
   #failureCount = 0;
-  /** Set when the page was left and the session handed over to the next page. */
-  #handedOver = false;
   #isDisposed = false;
   #disposal: Promise<void> | null = null;
 
@@ -350,7 +348,6 @@ export class SessionStore {
 
     if (previousId !== nextId && next.status === "active") {
       this.#keepAlive?.start();
-      this.#handedOver = false;
       this.#memory?.remember(next.session, this.#now());
     } else if (previousId !== nextId) {
       this.#keepAlive?.stop();
@@ -716,7 +713,7 @@ export class SessionStore {
   #touch(session: WorkbookSession): void {
     if (!this.#isCurrent(session)) return;
     this.#keepAlive?.touch();
-    if (!this.#handedOver) this.#memory?.remember(session, this.#now());
+    if (this.#memory && !this.#memory.handedOver) this.#memory.remember(session, this.#now());
   }
 
   #onPageChange(change: EnvironmentChange): void {
@@ -731,9 +728,7 @@ export class SessionStore {
   /* The page is being left without closing: the next page may resume the session. */
   #handOver(): void {
     const state = this.getState();
-    if (state.status !== "active" || !this.#memory) return;
-    this.#handedOver = true;
-    this.#memory.release(state.session);
+    if (state.status === "active") this.#memory?.release(state.session);
   }
 
   /*
@@ -743,9 +738,8 @@ export class SessionStore {
    */
   #takeBack(): void {
     const state = this.getState();
-    if (!this.#handedOver || state.status !== "active") return;
-    this.#handedOver = false;
-    if (this.#memory?.takeBack(state.session)) return;
+    if (!this.#memory?.handedOver || state.status !== "active") return;
+    if (this.#memory.takeBack(state.session)) return;
 
     this.#cancelAll(takenOverWords, "close");
     this.#dispatch({ type: "reset" });
