@@ -3,6 +3,7 @@ import { createTestEnvironment } from "graph-workbook-session/testing";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   driveUntilSettled,
+  emulatorLog,
   eventsOf,
   listSheets,
   MINUTE,
@@ -22,9 +23,7 @@ const h = useHarness();
 
 beforeEach(useVirtualTime);
 
-const refreshes = () => h.emulator.requestsTo("refreshSession");
-const creations = () => h.emulator.requestsTo("createSession");
-const liveIds = () => h.emulator.sessions().map((session) => session.id);
+const { refreshes, creations, liveIds } = emulatorLog(h);
 
 async function untilActiveWithNewSession(store: SessionStore, oldId: string): Promise<string> {
   await until(() => {

@@ -3,6 +3,7 @@ import { createTestEnvironment, type Fault } from "graph-workbook-session/testin
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
   driveUntilSettled,
+  emulatorLog,
   eventsOf,
   inspectableStorage,
   listSheets,
@@ -21,9 +22,7 @@ const h = useHarness();
 
 beforeEach(useVirtualTime);
 
-const creations = () => h.emulator.requestsTo("createSession");
-const closes = () => h.emulator.requestsTo("closeSession");
-const liveIds = () => h.emulator.sessions().map((session) => session.id);
+const { creations, closes, liveIds } = emulatorLog(h);
 
 const writeA1 = (value: number) => (session: SessionContext) =>
   session.api("/worksheets('Sheet1')/range(address='A1')").patch({ values: [[value]] });

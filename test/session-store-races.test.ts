@@ -1,8 +1,14 @@
-import type { SessionContext, SessionState } from "graph-workbook-session";
+import type {
+  SessionContext,
+  SessionState,
+  SessionStore,
+  WorkbookSession,
+} from "graph-workbook-session";
 import { createTestEnvironment } from "graph-workbook-session/testing";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   driveUntilSettled,
+  emulatorLog,
   eventsOf,
   inspectableStorage,
   listSheets,
@@ -25,7 +31,7 @@ beforeEach(useVirtualTime);
 const append = (value: string) => (session: SessionContext) =>
   session.api("/tables('Table1')/rows/add").post({ values: [[value]] });
 
-const creations = () => h.emulator.requestsTo("createSession");
+const { creations } = emulatorLog(h);
 
 describe("a subscriber that closes or disposes the store while a creation starts", () => {
   /** A store that waits out a Retry-After, so its first attempt shows in the state. */
@@ -120,9 +126,8 @@ describe("a subscriber that opens the store while a session is being replaced", 
 });
 
 describe("what the store remembers after giving up on a session", () => {
-  it("close() during a recreation forgets the dropped session, so reopening does not check it", async () => {
-    const storage = inspectableStorage();
-    const store = h.store({ storage });
+  /** Lets the session expire, and closes the store while its recreation is on the wire. */
+  async function abandonRecreation(store: SessionStore): Promise<WorkbookSession> {
     const first = await openSession(store);
     h.emulator.expireSession(first.id);
     h.emulator.fault("createSession", { hang: true });
@@ -131,6 +136,13 @@ describe("what the store remembers after giving up on a session", () => {
     await until(() => creations().length === 2, "the recreation is on the wire");
     await store.close();
     await call;
+    return first;
+  }
+
+  it("close() during a recreation forgets the dropped session, so reopening does not check it", async () => {
+    const storage = inspectableStorage();
+    const store = h.store({ storage });
+    const first = await abandonRecreation(store);
 
     expect([...storage.items.values()].join()).not.toContain(first.id);
     await passTime(40_000, 1_000);
@@ -141,14 +153,8 @@ describe("what the store remembers after giving up on a session", () => {
   it("a fresh open() after an abandoned recreation reports no recreation", async () => {
     const store = h.store();
     const events = recordEvents(store);
-    const first = await openSession(store);
-    h.emulator.expireSession(first.id);
-    h.emulator.fault("createSession", { hang: true });
+    await abandonRecreation(store);
 
-    const call = store.request(listSheets).catch((error: unknown) => error);
-    await until(() => creations().length === 2, "the recreation is on the wire");
-    await store.close();
-    await call;
     await passTime(40_000, 1_000);
     await openSession(store);
 

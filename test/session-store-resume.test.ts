@@ -8,6 +8,7 @@ import { createTestEnvironment } from "graph-workbook-session/testing";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   driveUntilSettled,
+  emulatorLog,
   eventsOf,
   inspectableStorage,
   listSheets,
@@ -26,9 +27,7 @@ const h = useHarness();
 
 beforeEach(useVirtualTime);
 
-const creations = () => h.emulator.requestsTo("createSession");
-const refreshes = () => h.emulator.requestsTo("refreshSession");
-const liveIds = () => h.emulator.sessions().map((session) => session.id);
+const { creations, refreshes, liveIds } = emulatorLog(h);
 
 /** A page that opened a session with `overrides` (storage among them); `leave()` reloads it. */
 async function earlierPage(overrides: Partial<SessionStoreOptions>) {

@@ -240,3 +240,13 @@ export function inspectableStorage() {
 export function eventsOf<T extends SessionEvent["type"]>(events: readonly SessionEvent[], type: T) {
   return events.filter((event): event is Extract<SessionEvent, { type: T }> => event.type === type);
 }
+
+/** Shortcuts to what a harness's emulator recorded, read at call time. */
+export function emulatorLog(harness: Harness) {
+  return {
+    creations: () => harness.emulator.requestsTo("createSession"),
+    refreshes: () => harness.emulator.requestsTo("refreshSession"),
+    closes: () => harness.emulator.requestsTo("closeSession"),
+    liveIds: () => harness.emulator.sessions().map((session) => session.id),
+  };
+}
