@@ -1,5 +1,6 @@
 import { describeValue, readBoolean } from "../options/read-option";
 import type { SessionStoreOptions } from "../store/session-store-options";
+import { DEFAULT_PERSIST_CHANGES } from "../store/session-store-options";
 
 /**
  * The `createSession` flags one workbook's store may be given on top of the
@@ -43,8 +44,8 @@ export function readFlags(options: object, prefix = ""): SessionOverrides {
 /** The flags a store gets: those asked for, else the registry's, else the store's defaults. */
 export function settleSettings(shared: SessionOverrides, asked: SessionOverrides): SessionSettings {
   return {
-    // SessionStore's own default, so that leaving it out and asking for `true` agree.
-    persistChanges: asked.persistChanges ?? shared.persistChanges ?? true,
+    // The store's own default, so that leaving it out and asking for it agree.
+    persistChanges: asked.persistChanges ?? shared.persistChanges ?? DEFAULT_PERSIST_CHANGES,
     commitExplicitly: asked.commitExplicitly ?? shared.commitExplicitly,
     deferCoauthoringMerge: asked.deferCoauthoringMerge ?? shared.deferCoauthoringMerge,
   };

@@ -187,6 +187,9 @@ export interface ResolvedKeepAlive {
 }
 
 const DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/";
+
+/** Whether a session saves its changes when `persistChanges` is not given. */
+export const DEFAULT_PERSIST_CHANGES = true;
 const MAX_POLL_INTERVAL = 240_000;
 
 /**
@@ -203,7 +206,8 @@ export function resolveStoreOptions(options: SessionStoreOptions): ResolvedStore
   return {
     client,
     address: parseWorkbookAddress(options.workbook, "workbook"),
-    persistChanges: readBoolean(options.persistChanges, "persistChanges") ?? true,
+    persistChanges:
+      readBoolean(options.persistChanges, "persistChanges") ?? DEFAULT_PERSIST_CHANGES,
     retry: resolveBackoff(options.retry, "retry"),
     attemptTimeout: readDelay(options.attemptTimeout, "attemptTimeout", 30_000, 1),
     openTimeout: readDelay(options.openTimeout, "openTimeout", 180_000, 1),
