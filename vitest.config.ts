@@ -16,6 +16,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.{ts,tsx}"],
+    // Browser tests need Chromium and run with `npm run test:e2e`.
+    exclude: ["test/e2e/**", "**/node_modules/**"],
     testTimeout: 20_000,
     restoreMocks: true,
   },
