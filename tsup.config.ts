@@ -7,6 +7,7 @@ export default defineConfig([
     entry: {
       index: "src/index.ts",
       "testing/index": "src/testing/index.ts",
+      "testing/browser": "src/testing/browser.ts",
       "react/index": "src/react/index.ts",
     },
     format: ["esm", "cjs"],

@@ -7,6 +7,10 @@ export default defineConfig({
   resolve: {
     alias: [
       {
+        find: /^graph-workbook-session\/testing\/browser$/,
+        replacement: fromRoot("./src/testing/browser.ts"),
+      },
+      {
         find: /^graph-workbook-session\/testing$/,
         replacement: fromRoot("./src/testing/index.ts"),
       },

@@ -8,8 +8,21 @@ const fromRoot = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 export default mergeConfig(
   { ...base, resolve: {} },
   defineConfig({
+    test: {
+      // The soak and the property runs test the store's logic at length; the sources cover them.
+      exclude: [
+        "test/e2e/**",
+        "test/reliability/soak*",
+        "test/reliability/properties*",
+        "**/node_modules/**",
+      ],
+    },
     resolve: {
       alias: [
+        {
+          find: /^graph-workbook-session\/testing\/browser$/,
+          replacement: fromRoot("./dist/testing/browser.js"),
+        },
         {
           find: /^graph-workbook-session\/testing$/,
           replacement: fromRoot("./dist/testing/index.js"),

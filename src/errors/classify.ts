@@ -106,7 +106,36 @@ export function classifyError(error: unknown, context: ClassifyContext): Workboo
   if (name === "TimeoutError") {
     return simpleError("transient", "The attempt ran out of time.", error, context);
   }
+  if (isConnectionFailure(name, error)) return simpleError("transient", CUT_OFF, error, context);
   return simpleError("fatal", describeThrown(error, name), error, context);
+}
+
+const CUT_OFF = "The connection failed before the whole answer arrived.";
+
+/* What fetch implementations throw when the connection fails mid-exchange: undici, browsers. */
+const CONNECTION_MESSAGES = new Set([
+  "terminated",
+  "fetch failed",
+  "network error",
+  "failed to fetch",
+  "load failed",
+  "networkerror when attempting to fetch resource.",
+]);
+const SOCKET_CODES = /^(UND_ERR_|ECONNRESET$|ECONNREFUSED$|ECONNABORTED$|EPIPE$|ETIMEDOUT$)/;
+
+/**
+ * Whether a thrown `TypeError` is fetch saying the connection failed (before or while the body
+ * was read), rather than a bug in a call. Such a failure means no whole answer arrived.
+ */
+function isConnectionFailure(name: string | null, error: unknown): boolean {
+  if (name !== "TypeError" || typeof error !== "object" || error === null) return false;
+  const { message, cause } = error as { message?: unknown; cause?: unknown };
+  if (typeof message === "string" && CONNECTION_MESSAGES.has(message.trim().toLowerCase())) {
+    return true;
+  }
+  const code =
+    typeof cause === "object" && cause !== null ? (cause as { code?: unknown }).code : null;
+  return typeof code === "string" && SOCKET_CODES.test(code);
 }
 
 /**
@@ -223,6 +252,12 @@ function fromGraphClientError(
   context: ClassifyContext,
 ): WorkbookError {
   if (error.statusCode === -1) return fromNoResponse(error, context);
+  // A success whose body the client could not read because the connection failed: no whole
+  // answer arrived, whatever the status line said.
+  const succeeded = error.statusCode >= 200 && error.statusCode < 300;
+  if (succeeded && isConnectionFailure(cleanCode(error.code), error)) {
+    return simpleError("transient", CUT_OFF, undefined, context);
+  }
 
   const chain = readErrorChain(error.body);
   const evidence: Evidence = {

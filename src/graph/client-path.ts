@@ -6,3 +6,13 @@
 export function isPlainClientPath(path: string): boolean {
   return !path.includes("://");
 }
+
+/**
+ * Whether a path has a dot segment (`.` or `..`, also percent-encoded, or between backslashes,
+ * which URLs read as slashes). The URL parser resolves them before the request is sent, so a
+ * path under the workbook with one could name a resource outside it.
+ */
+export function hasDotSegment(path: string): boolean {
+  const pathname = path.split(/[?#]/, 1)[0] ?? "";
+  return pathname.split(/[\\/]/).some((segment) => /^(?:\.|%2e){1,2}$/i.test(segment));
+}

@@ -1,6 +1,17 @@
-import { type Client, RetryHandlerOptions } from "@microsoft/microsoft-graph-client";
+import {
+  type Client,
+  RetryHandlerOptions,
+  type ShouldRetry,
+} from "@microsoft/microsoft-graph-client";
 
-type RetryOptionsClass = new (delay: number, maxRetries: number) => object;
+/** Sees the answer of a request whose retries are off; the Graph client calls it for 429, 503, 504. */
+export type AnswerWatcher = (response: Response) => void;
+
+type RetryOptionsClass = new (
+  delay: number,
+  maxRetries: number,
+  shouldRetry?: ShouldRetry,
+) => object;
 
 /*
  * The Graph client finds per-request middleware options by their class. When
@@ -15,17 +26,34 @@ const MAX_CHAIN_LENGTH = 32;
 /**
  * Middleware options that switch the client's own retries off: this library's
  * `RetryHandlerOptions`, and the client's own class of it when that differs.
+ *
+ * With `watch`, the retry handler is allowed one retry that its `shouldRetry` always refuses:
+ * the handler then hands over the answers it would retry (429, 503, 504), whose headers the
+ * client leaves out of its error when the body is not JSON, so their `Retry-After` is not lost.
  */
-export function retriesOff(client: Client): object[] {
-  const own = new RetryHandlerOptions(0, 0);
+export function retriesOff(client: Client, watch?: AnswerWatcher): object[] {
+  const shouldRetry = watch && refuseAfterWatching(watch);
+  const maxRetries = shouldRetry ? 1 : 0;
+  const own = new RetryHandlerOptions(0, maxRetries, shouldRetry);
   const RetryOptions = retryOptionsClassOf(client);
   if (!RetryOptions || RetryOptions === RetryHandlerOptions) return [own];
 
   try {
-    return [own, new RetryOptions(0, 0)];
+    return [own, new RetryOptions(0, maxRetries, shouldRetry)];
   } catch {
     return [own];
   }
+}
+
+function refuseAfterWatching(watch: AnswerWatcher): ShouldRetry {
+  return (_delay, _attempt, _request, _options, response) => {
+    try {
+      watch(response);
+    } catch {
+      // A watcher's failure must not turn into a retry decision.
+    }
+    return false;
+  };
 }
 
 /* The options class of the chain's RetryHandler, told by the handler's own methods. */

@@ -21,17 +21,17 @@ import {
   errorFromFailedOperation,
   errorFromResponse,
 } from "../errors/classify";
-import type { GraphOperation } from "../errors/workbook-error";
+import type { GraphOperation, WorkbookError } from "../errors/workbook-error";
 import { describeValue } from "../options/read-option";
 import type { ResolvedBackoff } from "../retry/backoff";
 import { retryWithBackoff } from "../retry/retry-with-backoff";
 import type { WorkbookSession } from "../state/session-state";
 import { attemptTimedOut } from "./attempt-timed-out";
-import { isPlainClientPath } from "./client-path";
+import { hasDotSegment, isPlainClientPath } from "./client-path";
 import { fromAbortable } from "./from-abortable";
 import { type GraphPath, resolveGraphLocation } from "./graph-location";
 import { readOperationProgress } from "./operation-status";
-import { retriesOff } from "./retries-off";
+import { type AnswerWatcher, retriesOff } from "./retries-off";
 import { discardBody, ownProperty, readJsonBody, readSessionBody } from "./session-body";
 import { SESSION_HEADER } from "./session-header";
 import type { WorkbookAddress } from "./workbook-address";
@@ -42,6 +42,14 @@ export interface PollPolicy {
   readonly initialInterval: number;
   /** Longest wait between polls, in ms; the wait doubles up to it. */
   readonly maxInterval: number;
+}
+
+/** The store-wide pause Graph asks for with `Retry-After`. */
+export interface RequestGate {
+  /** Sends `request$` once the pause is over. */
+  hold<T>(request$: Observable<T>, operation: GraphOperation): Observable<T>;
+  /** Takes note of the pause a failure asks for, if any. */
+  record(error: WorkbookError): void;
 }
 
 /** Everything the Graph calls of one store need. */
@@ -55,6 +63,11 @@ export interface SessionApiConfig {
   readonly retry: ResolvedBackoff;
   readonly scheduler: SchedulerLike;
   readonly random: () => number;
+  /**
+   * The store's pause, which the polls of a long-running creation wait for and
+   * extend like any other request of the store. Default: none.
+   */
+  readonly gate?: RequestGate | undefined;
 }
 
 /** What `createSession` sends. Optional flags are sent only when set. */
@@ -138,16 +151,31 @@ export class SessionApi {
 
   /**
    * A request to a path under the workbook (e.g. `/worksheets`), carrying the
-   * session header, the signal, and no client-side retries.
+   * session header, the signal, and no client-side retries. `watch` sees the
+   * answers Graph may attach a `Retry-After` to (see {@link retriesOff}).
    */
-  workbookRequest(path: string, sessionId: string, signal: AbortSignal): GraphRequest {
+  workbookRequest(
+    path: string,
+    sessionId: string,
+    signal: AbortSignal,
+    watch?: AnswerWatcher,
+  ): GraphRequest {
     if (!isPlainClientPath(path)) {
       throw new RangeError(
         `The workbook path ${describeValue(path)} contains "://"; the Graph client would send ` +
           "it to the host written there. Percent-encode the value that holds the URL.",
       );
     }
-    return this.#request(this.#workbookPath(path), signal).header(SESSION_HEADER, sessionId);
+    if (hasDotSegment(path)) {
+      throw new RangeError(
+        `The workbook path ${describeValue(path)} has a '.' or '..' step, which would lead ` +
+          "out of the workbook. Percent-encode names that contain dots and slashes.",
+      );
+    }
+    const request = this.#request(this.#workbookPath(path), signal);
+    if (watch)
+      request.middlewareOptions(retriesOff(this.#config.client, watch) as MiddlewareOptions[]);
+    return request.header(SESSION_HEADER, sessionId);
   }
 
   /** What errors of `operation` are classified against, at the scheduler's time. */
@@ -209,13 +237,19 @@ export class SessionApi {
         .responseType(ResponseType.RAW)
         .get() as Promise<Response>;
     const read = (response: Response) => readJsonBody(response, operation);
+    const { gate } = this.#config;
+    const attempt$ = this.#exchange(operation, send, read);
 
-    return this.#exchange(operation, send, read).pipe(
+    return (gate ? gate.hold(attempt$, operation) : attempt$).pipe(
       retryWithBackoff({
         ...this.#config.retry,
         scheduler: this.#config.scheduler,
         random: this.#config.random,
-        classify: (error) => classifyError(error, this.context(operation, false)),
+        classify: (error) => {
+          const failure = classifyError(error, this.context(operation, false));
+          gate?.record(failure);
+          return failure;
+        },
       }),
     );
   }

@@ -92,19 +92,34 @@ export function backoffDelay(
   policy: ResolvedBackoff,
   random: () => number,
 ): number {
-  if (!Number.isInteger(retryIndex) || retryIndex < 0) {
-    throw new RangeError(`retryIndex must be an integer ≥ 0, got ${describeValue(retryIndex)}.`);
-  }
-
-  const ceiling = Math.floor(Math.min(policy.maxDelay, policy.baseDelay * 2 ** retryIndex));
+  const ceiling = backoffCeiling(retryIndex, policy);
   if (policy.jitter === "none") return ceiling;
   return Math.min(ceiling, Math.floor(clampUnit(random()) * (ceiling + 1)));
 }
 
 /**
+ * The wait after a throttling error whose cooldown is unknown, in whole ms: at least half the
+ * backoff ceiling, plus a random share of the other half ("equal jitter"). Graph asks clients
+ * not to retry a 429 at once; full jitter alone may wait next to nothing. This is the case in
+ * browsers, which cannot read Graph's `Retry-After` (it is not exposed through CORS).
+ */
+function throttledBackoffDelay(
+  retryIndex: number,
+  policy: ResolvedBackoff,
+  random: () => number,
+): number {
+  const ceiling = backoffCeiling(retryIndex, policy);
+  if (policy.jitter === "none") return ceiling;
+
+  const floor = Math.ceil(ceiling / 2);
+  return Math.min(ceiling, floor + Math.floor(clampUnit(random()) * (ceiling - floor + 1)));
+}
+
+/**
  * The wait before sending the request that failed with `error` again, in whole ms: the
  * backoff wait, but never shorter than the server's cooldown (`error.retryAfterMs`). Null
- * when that cooldown exceeds `policy.maxRetryAfter`, meaning: give up now.
+ * when that cooldown exceeds `policy.maxRetryAfter`, meaning: give up now. A throttling error
+ * without a cooldown waits at least half the backoff ceiling.
  */
 export function nextDelay(
   error: WorkbookError,
@@ -112,9 +127,21 @@ export function nextDelay(
   policy: ResolvedBackoff,
   random: () => number,
 ): number | null {
+  if (error.retryAfterMs === null && error.kind === "throttled") {
+    return throttledBackoffDelay(retryIndex, policy, random);
+  }
+
   const cooldown = Math.ceil(error.retryAfterMs ?? 0);
   if (cooldown > policy.maxRetryAfter) return null;
   return Math.max(backoffDelay(retryIndex, policy, random), cooldown);
+}
+
+/** `min(maxDelay, baseDelay · 2^retryIndex)`, in whole ms. */
+function backoffCeiling(retryIndex: number, policy: ResolvedBackoff): number {
+  if (!Number.isInteger(retryIndex) || retryIndex < 0) {
+    throw new RangeError(`retryIndex must be an integer ≥ 0, got ${describeValue(retryIndex)}.`);
+  }
+  return Math.floor(Math.min(policy.maxDelay, policy.baseDelay * 2 ** retryIndex));
 }
 
 function readRetries(value: unknown, name: string): number {

@@ -1,7 +1,6 @@
 import {
   catchError,
   defer,
-  distinctUntilChanged,
   EMPTY,
   finalize,
   type InteropObservable,
@@ -11,7 +10,6 @@ import {
   Subject,
   Subscription,
   share,
-  shareReplay,
   switchMap,
   tap,
   throwError,
@@ -21,6 +19,7 @@ import type { EnvironmentChange } from "../environment/session-environment";
 import { classifyError } from "../errors/classify";
 import { type GraphOperation, isWorkbookError, type WorkbookError } from "../errors/workbook-error";
 import type { CloseReason, SessionEvent } from "../events/session-event";
+import { withAnswerHeaders } from "../graph/answer-headers";
 import { attemptTimedOut } from "../graph/attempt-timed-out";
 import { fromAbortable } from "../graph/from-abortable";
 import { type CreateOutcome, SessionApi } from "../graph/session-api";
@@ -36,6 +35,7 @@ import {
   checkCallResult,
   checkRequestOptions,
 } from "./request-options";
+import { selectState } from "./select-state";
 import { SessionCloser } from "./session-closer";
 import type { RequestOptions, SessionContext } from "./session-context";
 import { type RememberedSession, SessionMemory } from "./session-memory";
@@ -147,9 +147,9 @@ export class SessionStore {
   /** Checks the options at once: a wrong one throws a `TypeError` or `RangeError` naming it. */
   constructor(options: SessionStoreOptions) {
     this.#options = resolveStoreOptions(options);
-    this.#api = new SessionApi(this.#options);
-    this.#queue = new CallQueue(this.#options.concurrency);
     this.#cooldown = new Cooldown(this.#options.scheduler, this.#options.retry.maxRetryAfter);
+    this.#api = new SessionApi({ ...this.#options, gate: this.#cooldown });
+    this.#queue = new CallQueue(this.#options.concurrency);
     this.#keepAlive = this.#newKeepAlive();
     this.#memory = this.#newMemory();
     this.#closer = new SessionCloser({
@@ -191,11 +191,7 @@ export class SessionStore {
     projector: (state: SessionState) => T,
     equal: (previous: T, next: T) => boolean = Object.is,
   ): Observable<T> {
-    return this.state$.pipe(
-      map(projector),
-      distinctUntilChanged(equal),
-      shareReplay({ bufferSize: 1, refCount: true }),
-    );
+    return selectState(this.state$, projector, equal);
   }
 
   /**
@@ -645,12 +641,17 @@ export class SessionStore {
 
   #callInSession<T>(call: WorkbookCall<T>, session: WorkbookSession, attemptTimeout: number) {
     const { scheduler } = this.#options;
+    // The last answer Graph may have paced with Retry-After, for errors that lost its headers.
+    let answer: Response | undefined;
+    const watch = (response: Response) => {
+      answer = response;
+    };
     const run = (signal: AbortSignal) => {
       this.#touch(session);
       const result = call({
         session,
         signal,
-        api: (path) => this.#api.workbookRequest(path, session.id, signal),
+        api: (path) => this.#api.workbookRequest(path, session.id, signal, watch),
       });
       return checkCallResult<T>(result);
     };
@@ -663,7 +664,7 @@ export class SessionStore {
       }),
       tap(() => this.#touch(session)),
       catchError((error: unknown) => {
-        const failure = this.#asWorkbookError(error, "request", true);
+        const failure = this.#asWorkbookError(withAnswerHeaders(error, answer), "request", true);
         return throwError(() => this.#afterSessionError(failure, session));
       }),
     );
@@ -858,17 +859,19 @@ export class SessionStore {
   ): MonoTypeOperatorFunction<T> {
     const { retry, scheduler, random } = this.#options;
     const { shouldRetry, onRetry } = extra;
-    return retryWithBackoff<T>({
-      ...retry,
+    // Object.assign, not a spread: V8 (Node 20) builds a spread followed by more
+    // properties through a slow path, microseconds each, and this runs per call.
+    const options: RetryOptions = Object.assign({}, retry, {
       scheduler,
       random,
-      ...(shouldRetry ? { shouldRetry } : {}),
-      classify: (error) => this.#asWorkbookError(error, operation, sessionful),
-      onRetry: (event) => {
+      classify: (error: unknown) => this.#asWorkbookError(error, operation, sessionful),
+      onRetry: (event: RetryEvent) => {
         onRetry?.(event);
         this.#emitRetry(operation, event);
       },
     });
+    if (shouldRetry) options.shouldRetry = shouldRetry;
+    return retryWithBackoff<T>(options);
   }
 
   #emitRetry(operation: GraphOperation, { attempt, delay, nextAttemptAt }: RetryEvent): void {

@@ -19,6 +19,7 @@ const ANSWER_KEYS = [
  */
 export async function applyFault(exchange: Exchange, fault: Fault): Promise<boolean> {
   if (fault.delayMs !== undefined && fault.delayMs > 0) await sleep(fault.delayMs);
+  if (fault.truncateAfter !== undefined) exchange.cutOffAfter(fault.truncateAfter);
 
   if (fault.drop) exchange.drop();
   else if (fault.hang) exchange.hang();

@@ -1,6 +1,10 @@
 const ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS";
 
-/** Request headers a browser may send; Graph clients and this library need no others. */
+/**
+ * Request headers a browser may send; Graph clients and this library need no others. The
+ * `x-forwarded-*` pair is what `createEmulatorClient` adds to every request, so a page using it
+ * gets past the preflight.
+ */
 const ALLOWED_HEADERS = [
   "authorization",
   "content-type",
@@ -9,6 +13,8 @@ const ALLOWED_HEADERS = [
   "client-request-id",
   "sdkversion",
   "retry-attempt",
+  "x-forwarded-host",
+  "x-forwarded-proto",
 ].join(", ");
 
 /** CORS headers for an ordinary response: the caller's origin (or `*`) and the exposed headers. */

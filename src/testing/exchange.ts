@@ -23,6 +23,7 @@ type Headers = Readonly<Record<string, string>>;
 export class Exchange {
   private readonly requestId = randomUUID();
   private readonly extraHeaders: Record<string, string> = {};
+  private cutAfter: number | undefined;
 
   constructor(
     private readonly request: IncomingMessage,
@@ -81,6 +82,11 @@ export class Exchange {
     this.send(204, undefined, preflightHeaders());
   }
 
+  /** Makes the answer that follows stop after `bytes` bytes of its body, resetting the socket. */
+  cutOffAfter(bytes: number): void {
+    this.cutAfter = Math.max(0, Math.floor(bytes));
+  }
+
   /** Leaves the request unanswered; the socket stays open until one side closes it. */
   hang(): void {
     this.record.answeredWith = "hang";
@@ -96,12 +102,22 @@ export class Exchange {
     if (this.response.destroyed || this.response.headersSent) return;
 
     this.record.answeredWith = status;
-    this.response.writeHead(status, {
-      ...this.standardHeaders(),
-      ...this.extraHeaders,
-      ...headers,
-    });
+    const allHeaders = { ...this.standardHeaders(), ...this.extraHeaders, ...headers };
+    if (this.cutAfter !== undefined) {
+      this.sendCut(status, body ?? "", allHeaders);
+      return;
+    }
+    this.response.writeHead(status, allHeaders);
     this.response.end(body);
+  }
+
+  /** Sends the headers and the first bytes of the body, then resets the connection. */
+  private sendCut(status: number, body: string, headers: Headers): void {
+    const bytes = Buffer.from(body);
+    this.response.writeHead(status, { ...headers, "content-length": String(bytes.length) });
+    this.response.flushHeaders();
+    const part = bytes.subarray(0, this.cutAfter);
+    this.response.write(part, () => this.request.socket.destroy());
   }
 
   private standardHeaders(): Record<string, string> {

@@ -50,6 +50,13 @@ export interface Fault {
   readonly hang?: true;
   /** Destroy the socket without sending any response. */
   readonly drop?: true;
+  /**
+   * Reset the connection mid-response: send the status line and headers (announcing the whole
+   * body's `content-length`), then only this many bytes of the body, then destroy the socket; `0`
+   * resets right after the headers. With answering fields it cuts that answer; alone (or with
+   * `delayMs` and `headers`) it cuts the route's own answer, whose work has then been done.
+   */
+  readonly truncateAfter?: number;
   /** Only requests this predicate accepts consume the fault. Default: every request. */
   readonly match?: (request: RecordedRequest) => boolean;
   /** How many requests the fault applies to; `Infinity` for all of them. Default 1. */

@@ -1,0 +1,227 @@
+import { readdir, readFile } from "node:fs/promises";
+import type { Browser } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type RunningSpa, startSpa } from "../../examples/spa/server";
+import { launchChromium } from "./chromium";
+import {
+  BASE_DELAY,
+  MAX_DELAY,
+  openSpa,
+  recordStatuses,
+  type SpaPage,
+  screenshot,
+  setPageVisibility,
+  shownSessionId,
+  shownStatuses,
+  waitForLogLine,
+  waitForStatus,
+} from "./spa-page";
+
+let spa: RunningSpa;
+let browser: Browser;
+let current: SpaPage | undefined;
+
+beforeAll(async () => {
+  spa = await startSpa();
+  browser = await launchChromium();
+});
+
+afterEach(async () => {
+  await current?.context.close();
+  current = undefined;
+  spa.emulator.clearFaults();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await spa?.close();
+});
+
+async function open(itemId: string, extra: Record<string, string> = {}): Promise<SpaPage> {
+  current = await openSpa(browser, spa, itemId, extra);
+  return current;
+}
+
+/** What the page sent to one route of its workbook, preflights left out. */
+function requestsFor(workbook: string, route: string) {
+  return spa.emulator.requests.filter(
+    (request) =>
+      request.workbook === workbook && request.route === route && request.method !== "OPTIONS",
+  );
+}
+
+describe("the example app in Chromium", () => {
+  it("builds a page that pulls in no Node module", async () => {
+    const assets = new URL("../../examples/spa/dist/assets/", import.meta.url);
+    const scripts = (await readdir(assets)).filter((name) => name.endsWith(".js"));
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const name of scripts) {
+      const code = await readFile(new URL(name, assets), "utf8");
+      expect(code).not.toMatch(/node:(http|net|crypto)|__vite-browser-external/);
+    }
+  });
+
+  it("shows a 429 cooldown counting down, then the active session", async () => {
+    const { page, workbook } = await open("01THROTTLE");
+    await page.selectOption("#cooldown-seconds", "2");
+    await page.click("#fault-429");
+    await waitForLogLine(page, "429 with Retry-After: 2");
+    await page.click("#open");
+
+    await page.locator("#countdown[data-waiting=true]").waitFor();
+    await expect.poll(() => page.textContent("#countdown")).toMatch(/^in \d+\.\d s$/);
+    expect(await page.textContent("#status-label")).toMatch(/^creating, attempt \d+$/);
+    await screenshot(page, "01-creating-countdown");
+
+    await waitForStatus(page, "active");
+    expect(await shownSessionId(page)).not.toBe("");
+    expect(await page.textContent("#session-id")).toMatch(/…/);
+
+    const answers = requestsFor(workbook, "createSession").map((request) => request.answeredWith);
+    expect(answers.at(-1)).toBe(201);
+    expect(answers.slice(0, -1).every((status) => status === 429)).toBe(true);
+    await waitForLogLine(page, "no readable Retry-After");
+
+    await page.click("#run-call");
+    await waitForLogLine(page, "Workbook call: A1:B2");
+    await screenshot(page, "02-active-after-429");
+  });
+
+  it("hides Retry-After from the page, as Graph's CORS answers do", async () => {
+    const { page } = await open("01CORS");
+    spa.emulator.fault("worksheets", { status: 429, retryAfter: 7 });
+
+    const seen = await page.evaluate(async (origin) => {
+      const response = await fetch(`${origin}/v1.0/me/drive/items/01CORS/workbook/worksheets`);
+      return { status: response.status, retryAfter: response.headers.get("retry-after") };
+    }, spa.emulatorUrl);
+
+    expect(seen).toEqual({ status: 429, retryAfter: null });
+  });
+
+  it("backs off after a 429 whose Retry-After it cannot read", async () => {
+    const { page, workbook } = await open("01BACKOFF");
+    await page.selectOption("#cooldown-seconds", "2");
+    await page.click("#fault-429");
+    await waitForLogLine(page, "429 with Retry-After: 2");
+    await page.click("#open");
+    await waitForStatus(page, "active");
+
+    const times = requestsFor(workbook, "createSession").map((request) => request.time);
+    const gaps = times.slice(1).map((time, index) => time - (times[index] ?? time));
+    expect(gaps.length).toBeGreaterThan(0);
+    gaps.forEach((gap, retryIndex) => {
+      // At least half of the backoff ceiling of that retry; a little slack for timer rounding.
+      const ceiling = Math.min(MAX_DELAY, BASE_DELAY * 2 ** retryIndex);
+      expect(gap).toBeGreaterThanOrEqual(ceiling / 2 - 10);
+    });
+  });
+
+  it("reads and writes a range in the session", async () => {
+    const { page, workbook } = await open("01RANGE");
+    await page.click("#open");
+    await waitForStatus(page, "active");
+    const sessionId = await shownSessionId(page);
+
+    await page.click("#run-call");
+    await waitForLogLine(page, "Workbook call: A1:B2 held nothing");
+
+    const stored = spa.emulator.readRange(workbook, "Sheet1", "A1:B2");
+    expect(stored[0]).toEqual(["Runs", 1]);
+    expect(stored[1]?.[0]).toBe("Written at");
+    expect(await page.textContent("#range")).toContain("Runs");
+
+    const calls = requestsFor(workbook, "range");
+    expect(calls.map((request) => request.method)).toEqual(["GET", "PATCH", "GET"]);
+    expect(calls.every((request) => request.sessionId === sessionId)).toBe(true);
+    await screenshot(page, "03-range-written");
+  });
+
+  it("shows a session that expired being recreated", async () => {
+    const { page } = await open("01EXPIRE");
+    await page.click("#open");
+    await waitForStatus(page, "active");
+    const first = await shownSessionId(page);
+    await recordStatuses(page);
+
+    await page.click("#fault-expire");
+    await waitForLogLine(page, "session(s) expired");
+    await page.click("#run-call");
+    await waitForLogLine(page, "replaces");
+    await waitForLogLine(page, "Workbook call: A1:B2");
+
+    await waitForStatus(page, "active");
+    expect(await shownSessionId(page)).not.toBe(first);
+    expect(await shownStatuses(page)).toEqual(["active", "creating", "active"]);
+    await screenshot(page, "04-recreated-after-expiry");
+  });
+
+  it("rides out the browser going offline and coming back", async () => {
+    const { page, context, workbook } = await open("01OFFLINE");
+    await page.click("#open");
+    await waitForStatus(page, "active");
+
+    await context.setOffline(true);
+    await page.locator("#browser-network", { hasText: "browser offline" }).waitFor();
+    await page.click("#run-call");
+    await waitForLogLine(page, "request try 1 failed: no answer");
+    await screenshot(page, "05-offline");
+
+    await context.setOffline(false);
+    await page.locator("#browser-network", { hasText: "browser online" }).waitFor();
+    await waitForLogLine(page, "Workbook call: A1:B2");
+    expect(spa.emulator.readRange(workbook, "Sheet1", "A1:A1")).toEqual([["Runs"]]);
+    await waitForStatus(page, "active");
+  });
+
+  it("waits out an emulator that drops every connection", async () => {
+    const { page } = await open("01OUTAGE");
+    await page.click("#open");
+    await waitForStatus(page, "active");
+
+    await page.click("#fault-offline");
+    await page.locator("#emulator-network", { hasText: "emulator unreachable" }).waitFor();
+    await page.click("#run-call");
+    await waitForLogLine(page, "request try 1 failed: no answer");
+
+    await page.click("#fault-offline");
+    await page.locator("#emulator-network", { hasText: "emulator reachable" }).waitFor();
+    await waitForLogLine(page, "Workbook call: A1:B2");
+    await waitForStatus(page, "active");
+  });
+
+  it("keeps the session through the tab being hidden and shown (simulated hiding)", async () => {
+    const { page, workbook } = await open("01HIDDEN", { keepAliveAfter: "1600" });
+    await page.click("#open");
+    await waitForStatus(page, "active");
+    const sessionId = await shownSessionId(page);
+
+    await setPageVisibility(page, "hidden");
+    await page.locator("#page-visibility", { hasText: "page hidden" }).waitFor();
+    await screenshot(page, "06-hidden");
+    await setPageVisibility(page, "visible");
+    await page.locator("#page-visibility", { hasText: "page visible" }).waitFor();
+
+    await waitForLogLine(page, "kept alive");
+    expect(await shownSessionId(page)).toBe(sessionId);
+    const refreshes = requestsFor(workbook, "refreshSession");
+    expect(refreshes.map((request) => request.sessionId)).toContain(sessionId);
+  });
+
+  it("closes the session when the page is left", async () => {
+    const { page, workbook } = await open("01LEAVE");
+    await page.click("#open");
+    await waitForStatus(page, "active");
+    const sessionId = await shownSessionId(page);
+
+    await page.goto("about:blank");
+
+    await expect
+      .poll(() => requestsFor(workbook, "closeSession").map((request) => request.answeredWith), {
+        timeout: 5_000,
+      })
+      .toEqual([204]);
+    expect(requestsFor(workbook, "closeSession")[0]?.sessionId).toBe(sessionId);
+    expect(spa.emulator.sessions().some((session) => session.id === sessionId)).toBe(false);
+  });
+});
