@@ -48,7 +48,7 @@ export type { SessionLease } from "./registry/session-lease";
 export { SessionRegistry } from "./registry/session-registry";
 export type { SessionRegistryOptions } from "./registry/session-registry-options";
 export type { SessionOverrides } from "./registry/session-settings";
-export type { BackoffOptions } from "./retry/backoff";
+export type { BackoffOptions, Jitter } from "./retry/backoff";
 export { parseRetryAfter } from "./retry/retry-after";
 export type { RetryEvent, RetryOptions } from "./retry/retry-with-backoff";
 export { retryWithBackoff } from "./retry/retry-with-backoff";

@@ -28,7 +28,7 @@ describe("resolveBackoff", () => {
       retries: 5,
       baseDelay: 1000,
       maxDelay: 30_000,
-      jitter: "full",
+      jitter: "equal",
       maxRetryAfter: 300_000,
     };
     expect(resolveBackoff(undefined)).toEqual(defaults);
@@ -40,7 +40,7 @@ describe("resolveBackoff", () => {
     const options = { retries: 0, baseDelay: 0, maxDelay: 0, maxRetryAfter: undefined };
     expect(resolveBackoff(options as unknown as BackoffOptions)).toEqual({
       ...options,
-      jitter: "full",
+      jitter: "equal",
       maxRetryAfter: 300_000,
     });
   });
@@ -65,8 +65,8 @@ describe("resolveBackoff", () => {
       TypeError,
       'retry.maxRetryAfter must be a number of milliseconds, got "5 min".',
     ],
-    [{ jitter: "half" }, RangeError, 'retry.jitter must be "full" or "none", got "half".'],
-    [{ jitter: true }, TypeError, 'retry.jitter must be "full" or "none", got true.'],
+    [{ jitter: "half" }, RangeError, 'retry.jitter must be "equal", "full" or "none", got "half".'],
+    [{ jitter: true }, TypeError, 'retry.jitter must be "equal", "full" or "none", got true.'],
     [
       { baseDelay: 5000, maxDelay: 1000 },
       RangeError,
@@ -93,6 +93,16 @@ describe("backoffDelay", () => {
   it("doubles from baseDelay up to maxDelay without jitter", () => {
     const delays = [0, 1, 2, 3, 4, 5, 6, 60, 5000].map((n) => backoffDelay(n, fixed, () => 0));
     expect(delays).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000, 30_000]);
+  });
+
+  it("stays within [computed wait / 2, computed wait] with equal jitter, the default", () => {
+    const equal = resolveBackoff({});
+    expect(equal.jitter).toBe("equal");
+    expect(backoffDelay(0, equal, () => 0)).toBe(500);
+    expect(backoffDelay(0, equal, () => almostOne)).toBe(1000);
+    expect(backoffDelay(2, equal, () => 0.5)).toBe(3000);
+    expect(backoffDelay(10, equal, () => 0)).toBe(15_000);
+    expect(backoffDelay(10, equal, () => almostOne)).toBe(30_000);
   });
 
   it("stays within [0, computed wait] with full jitter", () => {

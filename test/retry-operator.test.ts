@@ -61,13 +61,13 @@ describe("retryWithBackoff in virtual time (marbles)", () => {
       const draws = [0.5, 0.25];
       const options: RetryOptions = { retries: 2, baseDelay: 10, random: () => draws.shift() ?? 0 };
 
-      // floor(0.5 · 11) = 5, then floor(0.25 · 21) = 5.
+      // Equal jitter: 5 + floor(0.5 · 6) = 8, then 10 + floor(0.25 · 11) = 12.
       expectObservable(source.pipe(retryWithBackoff(options))).toBe(
-        "13ms #",
+        "23ms #",
         undefined,
         failure("transient").withAttempts(3),
       );
-      expectSubscriptions(source.subscriptions).toBe(["^!", "6ms ^!", "12ms ^!"]);
+      expectSubscriptions(source.subscriptions).toBe(["^!", "9ms ^!", "22ms ^!"]);
     });
   });
 
@@ -171,7 +171,8 @@ describe("retryWithBackoff with fake timers", () => {
   it("reports each retry before its wait", async () => {
     const source = flaky(failure("throttled", 3000), failure("transient"));
     const events: RetryEvent[] = [];
-    run(source.observable, { random: () => 0, onRetry: (event) => events.push(event) });
+    const onRetry = (event: RetryEvent) => events.push(event);
+    run(source.observable, { jitter: "full", random: () => 0, onRetry });
 
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ attempt: 1, delay: 3000, nextAttemptAt: 1_003_000 });

@@ -76,14 +76,14 @@ describe("events of opening", () => {
       attempt: 1,
       error: { kind: "transient", status: 503, operation: "createSession" },
     });
-    // Full jitter with random 0.5 of the 1 s base delay.
+    // Equal jitter with random 0.5: half the 1 s base delay plus half of the other half.
     expect(retry).toEqual({
       type: "retry-scheduled",
       at: failedAt,
       operation: "createSession",
       attempt: 2,
-      delay: 500,
-      sendsAt: failedAt + 500,
+      delay: 750,
+      sendsAt: failedAt + 750,
     });
     expect(created).toEqual({
       type: "created",

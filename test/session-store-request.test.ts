@@ -43,13 +43,13 @@ describe("workbook calls in the session", () => {
     const calls = h.emulator.requestsTo("worksheets");
     expect(calls).toHaveLength(4);
     const gaps = calls.slice(1).map((call, index) => call.time - calls[index]!.time);
-    // Full jitter: 0.1 × 1 s, 0.9 × 2 s, 0.5 × 4 s.
-    expect(gaps[0]).toBeGreaterThanOrEqual(100);
-    expect(gaps[0]).toBeLessThan(150);
-    expect(gaps[1]).toBeGreaterThanOrEqual(1_800);
-    expect(gaps[1]).toBeLessThan(1_850);
-    expect(gaps[2]).toBeGreaterThanOrEqual(2_000);
-    expect(gaps[2]).toBeLessThan(2_050);
+    // Equal jitter: half of 1, 2 and 4 s plus 0.1, 0.9 and 0.5 of the other half.
+    expect(gaps[0]).toBeGreaterThanOrEqual(550);
+    expect(gaps[0]).toBeLessThan(600);
+    expect(gaps[1]).toBeGreaterThanOrEqual(1_900);
+    expect(gaps[1]).toBeLessThan(1_950);
+    expect(gaps[2]).toBeGreaterThanOrEqual(3_000);
+    expect(gaps[2]).toBeLessThan(3_050);
     expect(h.emulator.requestsTo("createSession")).toHaveLength(1);
   });
 

@@ -7,7 +7,8 @@ import { useHarness } from "./support/harness";
 /*
  * A browser cannot read Graph's Retry-After (it is not exposed through CORS), so to the store a
  * 429 there looks like one without the header. Full jitter alone could then send the request
- * again after a few ms, which Graph asks clients not to do.
+ * again after a few ms, which Graph asks clients not to do; so even a store set to full jitter
+ * waits at least half the ceiling after such a 429.
  */
 
 const h = useHarness();
@@ -30,7 +31,7 @@ function retryDelays(events: SessionEvent[]): number[] {
 }
 
 describe("a 429 without a readable Retry-After", () => {
-  const policy = resolveBackoff({ baseDelay: 1000, maxDelay: 8000 });
+  const policy = resolveBackoff({ baseDelay: 1000, maxDelay: 8000, jitter: "full" });
 
   it("waits at least half the backoff ceiling, even when the jitter draws 0", () => {
     expect(nextDelay(throttled(null), 0, policy, () => 0)).toBe(500);
@@ -57,7 +58,7 @@ describe("a 429 without a readable Retry-After", () => {
 
   it("keeps the store from sending createSession again at once", async () => {
     h.emulator.fault("createSession", { status: 429, times: 2 });
-    const store = h.store({ retry: { baseDelay: 100 }, random: () => 0 });
+    const store = h.store({ retry: { baseDelay: 100, jitter: "full" }, random: () => 0 });
     const events: SessionEvent[] = [];
     store.events$.subscribe((event) => events.push(event));
 

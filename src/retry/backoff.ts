@@ -4,24 +4,30 @@ import { describeValue, readDelay } from "../options/read-option";
 /**
  * How often and how long to wait before sending a failed request again.
  *
- * Waits grow exponentially with "full jitter" by default, as recommended for many clients
- * sharing one service. Every delay option is at most 2_147_483_647 ms, the longest wait a
+ * Waits grow exponentially with "equal jitter" by default: half of each wait is fixed and half
+ * random, which spreads many clients apart while keeping every retry a real pause, as Graph
+ * asks of throttled clients. Every delay option is at most 2_147_483_647 ms, the longest wait a
  * JavaScript timer supports.
  * @see https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
  * @see https://learn.microsoft.com/en-us/graph/throttling
  */
 export interface BackoffOptions {
-  /** Retries after the first attempt, an integer ≥ 0. Default 5, so at most 6 attempts. */
+  /**
+   * Retries after the first attempt, an integer ≥ 0. Default 5, so at most 6 attempts; with
+   * the default delays the retries span 15.5 to 31 s.
+   */
   retries?: number;
   /** The wait before the first retry, doubled for each later retry, in ms. Default 1000. */
   baseDelay?: number;
   /** The longest computed wait for one retry, in ms. Default 30_000. */
   maxDelay?: number;
   /**
-   * `"full"` waits a uniformly random time between 0 and the computed wait; `"none"` waits
-   * exactly the computed wait. Default `"full"`.
+   * `"equal"` waits half the computed wait plus a uniformly random share of the other half;
+   * `"full"` waits a uniformly random time between 0 and the computed wait (except after a
+   * throttling error with no readable cooldown, which always waits at least half); `"none"`
+   * waits exactly the computed wait. Default `"equal"`.
    */
-  jitter?: "full" | "none";
+  jitter?: Jitter;
   /**
    * The longest cooldown the server may ask for (Retry-After) that is still waited out, in ms.
    * A longer one ends the retries at once with the throttling error, since a cooldown is never
@@ -30,12 +36,17 @@ export interface BackoffOptions {
   maxRetryAfter?: number;
 }
 
+/** How much of each backoff wait is random; see {@link BackoffOptions.jitter}. */
+export type Jitter = "equal" | "full" | "none";
+
+const JITTERS: readonly Jitter[] = ["equal", "full", "none"];
+
 /** {@link BackoffOptions} checked and with every default filled in. */
 export interface ResolvedBackoff {
   retries: number;
   baseDelay: number;
   maxDelay: number;
-  jitter: "full" | "none";
+  jitter: Jitter;
   maxRetryAfter: number;
 }
 
@@ -44,7 +55,7 @@ export const DEFAULT_BACKOFF: Readonly<ResolvedBackoff> = Object.freeze({
   retries: 5,
   baseDelay: 1000,
   maxDelay: 30_000,
-  jitter: "full",
+  jitter: "equal",
   maxRetryAfter: 300_000,
 });
 
@@ -83,35 +94,21 @@ export function resolveBackoff(
 }
 
 /**
- * The computed wait before retry number `retryIndex + 1` (0 for the first retry), in whole ms:
- * `min(maxDelay, baseDelay · 2^retryIndex)`, or with full jitter a uniformly random whole
- * number between 0 and that. `random` returns a number in [0, 1).
+ * The computed wait before retry number `retryIndex + 1` (0 for the first retry), in whole ms.
+ * Its ceiling is `min(maxDelay, baseDelay · 2^retryIndex)`; with equal jitter the wait is a
+ * uniformly random whole number between half the ceiling and the ceiling, with full jitter
+ * between 0 and the ceiling. `random` returns a number in [0, 1).
  */
 export function backoffDelay(
   retryIndex: number,
   policy: ResolvedBackoff,
   random: () => number,
+  jitter: Jitter = policy.jitter,
 ): number {
   const ceiling = backoffCeiling(retryIndex, policy);
-  if (policy.jitter === "none") return ceiling;
-  return Math.min(ceiling, Math.floor(clampUnit(random()) * (ceiling + 1)));
-}
+  if (jitter === "none") return ceiling;
 
-/**
- * The wait after a throttling error whose cooldown is unknown, in whole ms: at least half the
- * backoff ceiling, plus a random share of the other half ("equal jitter"). Graph asks clients
- * not to retry a 429 at once; full jitter alone may wait next to nothing. This is the case in
- * browsers, which cannot read Graph's `Retry-After` (it is not exposed through CORS).
- */
-function throttledBackoffDelay(
-  retryIndex: number,
-  policy: ResolvedBackoff,
-  random: () => number,
-): number {
-  const ceiling = backoffCeiling(retryIndex, policy);
-  if (policy.jitter === "none") return ceiling;
-
-  const floor = Math.ceil(ceiling / 2);
+  const floor = jitter === "equal" ? Math.ceil(ceiling / 2) : 0;
   return Math.min(ceiling, floor + Math.floor(clampUnit(random()) * (ceiling - floor + 1)));
 }
 
@@ -127,8 +124,10 @@ export function nextDelay(
   policy: ResolvedBackoff,
   random: () => number,
 ): number | null {
-  if (error.retryAfterMs === null && error.kind === "throttled") {
-    return throttledBackoffDelay(retryIndex, policy, random);
+  // Graph asks throttled clients not to retry at once, and browsers cannot read its
+  // Retry-After (CORS does not expose it), so full jitter must not wait next to nothing here.
+  if (error.retryAfterMs === null && error.kind === "throttled" && policy.jitter === "full") {
+    return backoffDelay(retryIndex, policy, random, "equal");
   }
 
   const cooldown = Math.ceil(error.retryAfterMs ?? 0);
@@ -155,15 +154,15 @@ function readRetries(value: unknown, name: string): number {
   return value;
 }
 
-function readJitter(value: unknown, name: string): "full" | "none" {
+function readJitter(value: unknown, name: string): Jitter {
   if (value === undefined) return DEFAULT_BACKOFF.jitter;
   if (typeof value !== "string") {
-    throw new TypeError(`${name} must be "full" or "none", got ${describeValue(value)}.`);
+    throw new TypeError(`${name} must be "equal", "full" or "none", got ${describeValue(value)}.`);
   }
-  if (value !== "full" && value !== "none") {
-    throw new RangeError(`${name} must be "full" or "none", got ${describeValue(value)}.`);
+  if (!(JITTERS as readonly string[]).includes(value)) {
+    throw new RangeError(`${name} must be "equal", "full" or "none", got ${describeValue(value)}.`);
   }
-  return value;
+  return value as Jitter;
 }
 
 /** Keeps a faulty random source from producing a wait outside the allowed range. */

@@ -37,7 +37,7 @@ export interface SessionStoreOptions {
    * How failed requests are sent again: `createSession` attempts, polls of a
    * long-running creation, and workbook calls made with `request()`. Count,
    * base delay and cap (ms), jitter, and the longest `Retry-After` honoured.
-   * Defaults: 5 retries, 1000 ms base, 30 000 ms cap, full jitter, 300 000 ms.
+   * Defaults: 5 retries, 1000 ms base, 30 000 ms cap, equal jitter, 300 000 ms.
    * A server's `Retry-After` is always a floor under the computed wait; note
    * that Graph does not expose `Retry-After` to browser scripts (CORS), so in a
    * browser the backoff alone decides.
