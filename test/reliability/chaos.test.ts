@@ -6,6 +6,7 @@ import {
 import { isWorkbookError, type SessionStore } from "graph-workbook-session";
 import { describe, expect, it, vi } from "vitest";
 import { driveUntilSettled, listSheets, useHarness, useVirtualTime } from "../support/harness";
+import { seededRandom as seeded } from "../support/seeded-random";
 import {
   CLEAN,
   countSecrets,
@@ -21,18 +22,6 @@ import { useReliabilityLedger } from "./ledger";
 const ledger = useReliabilityLedger("chaos");
 const h = useHarness();
 const consoleLines = useConsoleCapture();
-
-/** A small seeded generator (mulberry32), so a failing run can be replayed from its seed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Counts each answer the ChaosHandler made up as a fault of kind `chaos-<status>`. */
 function recordChaos(wire: WireRecorder): number {

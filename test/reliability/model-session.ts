@@ -12,6 +12,7 @@ import {
 } from "graph-workbook-session/testing";
 import { vi } from "vitest";
 import { WORKBOOK, WORKBOOK_KEY } from "../support/harness";
+import { seededRandom } from "../support/seeded-random";
 import {
   advance,
   advanceUntil,
@@ -20,7 +21,6 @@ import {
   countDuplicates,
   earlyArrivals,
   noteSeen,
-  seededRandom,
   settleWire,
   startWire,
   type Throttle,

@@ -203,18 +203,6 @@ export function track(tracked: TrackedCall, promise: Promise<unknown>): TrackedC
   return tracked;
 }
 
-/** A small seeded PRNG (mulberry32), so a soak's faults are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** The canary token's appearances in a value, as JSON or as text. */
 export function containsCanary(value: unknown): boolean {
   if (value instanceof Error) {

@@ -7,6 +7,7 @@ import {
 } from "graph-workbook-session/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { WORKBOOK, WORKBOOK_KEY } from "../support/harness";
+import { seededRandom } from "../support/seeded-random";
 import { useReliabilityLedger } from "./ledger";
 import {
   advanceUntil,
@@ -15,7 +16,6 @@ import {
   countDuplicates,
   earlyArrivals,
   noteSeen,
-  seededRandom,
   startWire,
   stillAlive,
   type Throttle,
