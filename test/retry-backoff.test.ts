@@ -105,6 +105,13 @@ describe("backoffDelay", () => {
     expect(backoffDelay(10, equal, () => almostOne)).toBe(30_000);
   });
 
+  it("keeps a zero baseDelay at zero however many retries came before", () => {
+    const zero = resolveBackoff({ baseDelay: 0, retries: 5000, jitter: "none" });
+    expect(backoffDelay(1024, zero, () => 0.5)).toBe(0);
+    expect(backoffDelay(4999, zero, () => 0.5)).toBe(0);
+    expect(backoffDelay(1024, resolveBackoff({ retries: 5000 }), () => 0)).toBe(15_000);
+  });
+
   it("stays within [0, computed wait] with full jitter", () => {
     expect(backoffDelay(0, full, () => 0)).toBe(0);
     expect(backoffDelay(0, full, () => almostOne)).toBe(1000);

@@ -256,7 +256,7 @@ function fromGraphClientError(
   // answer arrived, whatever the status line said.
   const succeeded = error.statusCode >= 200 && error.statusCode < 300;
   if (succeeded && isConnectionFailure(cleanCode(error.code), error)) {
-    return simpleError("transient", CUT_OFF, undefined, context);
+    return cutOffSuccess(error.statusCode, context);
   }
 
   const chain = readErrorChain(error.body);
@@ -270,6 +270,23 @@ function fromGraphClientError(
   // The client's error is not kept as the cause: it carries the server's text
   // unmasked, and a server may echo what it was sent.
   return fromEvidence(evidence, context);
+}
+
+/**
+ * A success whose answer was cut off: Graph carried the request out, so a read may be sent
+ * again but a write must not be. The status is kept, which tells the store's rules so.
+ */
+function cutOffSuccess(status: number, context: ClassifyContext): WorkbookError {
+  return new WorkbookError({
+    kind: "transient",
+    operation: context.operation,
+    status,
+    code: null,
+    innerCode: null,
+    detail:
+      `Graph answered ${status}, so it carried the request out, but the connection failed ` +
+      "before the whole answer arrived. Do not send a write again; read back its effect.",
+  });
 }
 
 /** Keeps the client's own code (e.g. `SyntaxError`) when the body held no Graph error. */

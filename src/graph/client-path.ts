@@ -8,6 +8,14 @@ export function isPlainClientPath(path: string): boolean {
 }
 
 /**
+ * Whether a path holds a control character. The URL parser drops tabs and line breaks
+ * anywhere in a URL, so `.<tab>.` would become a `..` step after any check of the text.
+ */
+export function hasControlCharacter(path: string): boolean {
+  return /[\u0000-\u001f\u007f]/.test(path);
+}
+
+/**
  * Whether a path has a dot segment (`.` or `..`, also percent-encoded, or between backslashes,
  * which URLs read as slashes). The URL parser resolves them before the request is sent, so a
  * path under the workbook with one could name a resource outside it.

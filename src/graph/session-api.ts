@@ -27,7 +27,7 @@ import type { ResolvedBackoff } from "../retry/backoff";
 import { retryWithBackoff } from "../retry/retry-with-backoff";
 import type { WorkbookSession } from "../state/session-state";
 import { attemptTimedOut } from "./attempt-timed-out";
-import { hasDotSegment, isPlainClientPath } from "./client-path";
+import { hasControlCharacter, hasDotSegment, isPlainClientPath } from "./client-path";
 import { fromAbortable } from "./from-abortable";
 import { type GraphPath, resolveGraphLocation } from "./graph-location";
 import { readOperationProgress } from "./operation-status";
@@ -164,6 +164,12 @@ export class SessionApi {
       throw new RangeError(
         `The workbook path ${describeValue(path)} contains "://"; the Graph client would send ` +
           "it to the host written there. Percent-encode the value that holds the URL.",
+      );
+    }
+    if (hasControlCharacter(path)) {
+      throw new RangeError(
+        `The workbook path ${describeValue(path)} holds a control character, which a URL ` +
+          "cannot carry. Percent-encode it, or remove it.",
       );
     }
     if (hasDotSegment(path)) {

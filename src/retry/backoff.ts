@@ -140,7 +140,9 @@ function backoffCeiling(retryIndex: number, policy: ResolvedBackoff): number {
   if (!Number.isInteger(retryIndex) || retryIndex < 0) {
     throw new RangeError(`retryIndex must be an integer ≥ 0, got ${describeValue(retryIndex)}.`);
   }
-  return Math.floor(Math.min(policy.maxDelay, policy.baseDelay * 2 ** retryIndex));
+  // Past 2^31 ms every ceiling is maxDelay; capping the exponent also keeps a zero baseDelay
+  // from meeting an infinite power (0 · ∞ is NaN).
+  return Math.floor(Math.min(policy.maxDelay, policy.baseDelay * 2 ** Math.min(retryIndex, 31)));
 }
 
 function readRetries(value: unknown, name: string): number {

@@ -26,13 +26,15 @@ const RESEND_CODES = [
 ];
 
 /**
- * Whether Graph may have carried the call out although it failed: no answer came,
- * or a gateway timed out, unless Graph's code says to send it again.
+ * Whether Graph may have carried the call out although it failed: no answer came, a
+ * gateway timed out (unless Graph's code says to send it again), or a success's answer
+ * was cut off.
  */
 export function mayHaveBeenApplied(error: WorkbookError): boolean {
   if (RESEND_CODES.some((code) => equalsCode(error.innerCode, code))) return false;
   return (
     error.status === null ||
+    (error.status >= 200 && error.status < 300) ||
     error.status === 504 ||
     equalsCode(error.innerCode, "gatewayTimeoutUncategorized")
   );
