@@ -102,6 +102,16 @@ describe("keep-alive on an idle session", () => {
     expect(refresh!.time - calledAt).toBeLessThan(5 * MINUTE);
   });
 
+  it("refuses settings that would refresh an idle session more than once a second", () => {
+    expect(() => h.store({ keepAlive: { expiresAfter: 4, margin: 1 } })).toThrow(
+      /refresh an idle session every 3 ms/,
+    );
+    expect(() => h.store({ keepAlive: { expiresAfter: 1_999, margin: 1_000 } })).toThrow(
+      RangeError,
+    );
+    expect(() => h.store({ keepAlive: { expiresAfter: 2_000, margin: 1_000 } })).not.toThrow();
+  });
+
   it("follows its expiresAfter and margin options", async () => {
     const store = h.store({ keepAlive: { expiresAfter: 2 * MINUTE, margin: 30_000 } });
     await openSession(store);

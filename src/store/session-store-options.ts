@@ -112,7 +112,10 @@ export interface SessionStoreOptions {
     | {
         /** Idle time after which Graph may drop the session, in ms. Default 300 000. */
         readonly expiresAfter?: number;
-        /** How long before `expiresAfter` the refresh is sent, in ms. Default 60 000. */
+        /**
+         * How long before `expiresAfter` the refresh is sent, in ms. Default 60 000. The
+         * difference must be at least 1000 ms.
+         */
         readonly margin?: number;
       };
 
@@ -226,6 +229,9 @@ export function resolveStoreOptions(options: SessionStoreOptions): ResolvedStore
   };
 }
 
+/** The shortest idle time before a refresh, in ms: more often only spends Graph's limits. */
+const MIN_REFRESH_AFTER = 1000;
+
 function resolveKeepAlive(value: SessionStoreOptions["keepAlive"]): ResolvedKeepAlive | null {
   if (value === false) return null;
   if (value !== undefined && (typeof value !== "object" || value === null)) {
@@ -238,7 +244,15 @@ function resolveKeepAlive(value: SessionStoreOptions["keepAlive"]): ResolvedKeep
       `keepAlive.margin (${margin}) must be less than keepAlive.expiresAfter (${expiresAfter}).`,
     );
   }
-  return { expiresAfter, refreshAfter: expiresAfter - margin };
+  const refreshAfter = expiresAfter - margin;
+  if (refreshAfter < MIN_REFRESH_AFTER) {
+    throw new RangeError(
+      `keepAlive would refresh an idle session every ${refreshAfter} ms; keepAlive.expiresAfter ` +
+        `minus keepAlive.margin must be at least ${MIN_REFRESH_AFTER} ms (Graph keeps an idle ` +
+        "session for minutes).",
+    );
+  }
+  return { expiresAfter, refreshAfter };
 }
 
 function readCount(value: unknown, name: string, fallback: number): number {
