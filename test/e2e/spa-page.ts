@@ -15,14 +15,27 @@ export interface SpaPage {
   readonly workbook: string;
 }
 
-/** Opens the example in a fresh browser context, on a workbook of its own. */
+/** How {@link openSpa} opens the page. */
+export interface OpenOptions {
+  /** Default 1280 × 860. */
+  readonly viewport?: { readonly width: number; readonly height: number };
+  /** What the page should end up as: started (`"true"`, the default) or refusing to (`"error"`). */
+  readonly ready?: "true" | "error";
+}
+
+/**
+ * Opens the example in a fresh browser context, on a workbook of its own. `extra` adds to or
+ * replaces the address's settings.
+ */
 export async function openSpa(
   browser: Browser,
   spa: RunningSpa,
   itemId: string,
   extra: Record<string, string> = {},
+  options: OpenOptions = {},
 ): Promise<SpaPage> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const viewport = options.viewport ?? { width: 1280, height: 860 };
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const query = new URLSearchParams({
     item: itemId,
@@ -32,7 +45,7 @@ export async function openSpa(
     ...extra,
   });
   await page.goto(`${spa.url}?${query}`);
-  await page.locator("body[data-ready=true]").waitFor();
+  await page.locator(`body[data-ready=${options.ready ?? "true"}]`).waitFor();
   return { page, context, workbook: `item:${itemId}` };
 }
 

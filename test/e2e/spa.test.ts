@@ -6,6 +6,7 @@ import { launchChromium } from "./chromium";
 import {
   BASE_DELAY,
   MAX_DELAY,
+  type OpenOptions,
   openSpa,
   recordStatuses,
   type SpaPage,
@@ -37,9 +38,20 @@ afterAll(async () => {
   await spa?.close();
 });
 
-async function open(itemId: string, extra: Record<string, string> = {}): Promise<SpaPage> {
-  current = await openSpa(browser, spa, itemId, extra);
+async function open(
+  itemId: string,
+  extra: Record<string, string> = {},
+  options: OpenOptions = {},
+): Promise<SpaPage> {
+  current = await openSpa(browser, spa, itemId, extra, options);
   return current;
+}
+
+/** Whether the page is wider than its viewport, so that it scrolls sideways. */
+function scrollsSideways(page: SpaPage["page"]): Promise<boolean> {
+  return page.evaluate(
+    () => document.documentElement.scrollWidth > document.documentElement.clientWidth,
+  );
 }
 
 /** What the page sent to one route of its workbook, preflights left out. */
@@ -129,13 +141,84 @@ describe("the example app in Chromium", () => {
     const stored = spa.emulator.readRange(workbook, "Sheet1", "A1:B2");
     expect(stored[0]).toEqual(["Runs", 1]);
     expect(stored[1]?.[0]).toBe("Written at");
+    expect(stored[1]?.[1]).toMatch(/^\d\d:\d\d:\d\d$/);
     expect(await page.textContent("#range")).toContain("Runs");
 
+    // The first read rides out network trouble; the write reads the count in the same call.
     const calls = requestsFor(workbook, "range");
-    expect(calls.map((request) => request.method)).toEqual(["GET", "PATCH", "GET"]);
+    expect(calls.map((request) => request.method)).toEqual(["GET", "GET", "PATCH", "GET"]);
     expect(calls.every((request) => request.sessionId === sessionId)).toBe(true);
     await screenshot(page, "03-range-written");
   });
+
+  it("counts the runs the workbook holds, across a reload", async () => {
+    const { page, workbook } = await open("01COUNT");
+    await page.click("#run-call");
+    await waitForLogLine(page, "now Runs | 1");
+    await page.click("#run-call");
+    await waitForLogLine(page, "now Runs | 2");
+
+    await page.reload();
+    await page.locator("body[data-ready=true]").waitFor();
+    await page.click("#run-call");
+    await waitForLogLine(page, "held Runs | 2");
+    await waitForLogLine(page, "now Runs | 3");
+    expect(spa.emulator.readRange(workbook, "Sheet1", "A1:B1")).toEqual([["Runs", 3]]);
+    expect(await page.textContent("#range")).toContain("3");
+  });
+
+  it("shows the settings in effect, keeping the default for an empty value", async () => {
+    const { page } = await open("01SETTINGS", { baseDelay: "", keepAliveAfter: "1600" });
+    expect(await page.textContent("#settings")).toBe(
+      `retry: base 1 s, max ${MAX_DELAY / 1000} s, 8 retries · ` +
+        "keep-alive: expires 1.6 s, refreshed 400 ms before · item 01SETTINGS",
+    );
+  });
+
+  for (const [name, value, option] of [
+    ["keepAliveAfter", "0", "keepAlive.expiresAfter"],
+    ["baseDelay", "99999999999", "retry.baseDelay"],
+    ["retries", "-1", "retry.retries"],
+  ] as const) {
+    it(`names the refused setting ${name}=${value} and turns the buttons off`, async () => {
+      const { page } = await open("01REFUSED", { [name]: value }, { ready: "error" });
+
+      const banner = page.locator("#start-error");
+      await banner.waitFor();
+      const text = (await banner.textContent()) ?? "";
+      expect(text).toContain(`${name}=${value}: ${option} must`);
+      expect(await page.textContent("#status-label")).toBe("not started");
+      const controls = page.locator(".actions-card button, .actions-card select");
+      expect(await controls.count()).toBeGreaterThan(0);
+      for (const control of await controls.all()) expect(await control.isDisabled()).toBe(true);
+      if (name === "keepAliveAfter") await screenshot(page, "07-refused-setting");
+    });
+  }
+
+  for (const width of [375, 320]) {
+    it(`fits a long last error in ${width} px without scrolling sideways`, async () => {
+      const { page } = await open("01NARROW", {}, { viewport: { width, height: 760 } });
+      await page.selectOption("#cooldown-seconds", "5");
+      await page.click("#fault-429");
+      await waitForLogLine(page, "429 with Retry-After: 5");
+      await page.click("#open");
+
+      await page.locator("#last-error", { hasText: "tooManyRequestsUncategorized" }).waitFor();
+      expect(await scrollsSideways(page)).toBe(false);
+      await screenshot(page, `08-narrow-${width}`);
+      await page.context().close();
+
+      const refused = await open(
+        "01NARROW",
+        { keepAliveAfter: "0" },
+        {
+          viewport: { width, height: 760 },
+          ready: "error",
+        },
+      );
+      expect(await scrollsSideways(refused.page)).toBe(false);
+    });
+  }
 
   it("shows a session that expired being recreated", async () => {
     const { page } = await open("01EXPIRE");

@@ -4,15 +4,29 @@ import { type FaultRequest, fetchConfig, injectFault } from "./control";
 import { describeEvent } from "./describe";
 import { byId, onClick } from "./dom";
 import { EventLog } from "./event-log";
-import { type AppSettings, readSettings } from "./settings";
+import {
+  type AppSettings,
+  describeSettings,
+  explainRefusal,
+  readSettings,
+  storeSettings,
+} from "./settings";
 import { StatusView } from "./status-view";
 import { readAndWriteRange } from "./workbook-call";
 
 async function start(): Promise<void> {
   const settings = readSettings(window.location.search);
+  byId("settings").textContent = describeSettings(settings);
   const { emulatorUrl } = await fetchConfig();
   const environment = browserEnvironment(window);
-  const store = createStore(settings, emulatorUrl, environment);
+  let store: SessionStore;
+  try {
+    store = createStore(settings, emulatorUrl, environment);
+  } catch (error) {
+    throw new Error(
+      `A setting in the address was refused. ${explainRefusal(settings, error as Error)}`,
+    );
+  }
 
   const log = new EventLog(byId<HTMLOListElement>("log"));
   const status = new StatusView();
@@ -34,15 +48,7 @@ function createStore(
   return new SessionStore({
     client: createEmulatorClient(emulatorUrl, { token: "spa-demo-token" }),
     workbook: `/me/drive/items/${settings.itemId}`,
-    retry: {
-      baseDelay: settings.baseDelay,
-      maxDelay: Math.max(settings.baseDelay, settings.maxDelay),
-      retries: settings.retries,
-    },
-    keepAlive: {
-      expiresAfter: settings.keepAliveAfter,
-      margin: Math.min(60_000, Math.floor(settings.keepAliveAfter / 4)),
-    },
+    ...storeSettings(settings),
     environment,
   });
 }
@@ -112,7 +118,18 @@ function showPill(id: string, text: string, alert: boolean): void {
   pill.classList.toggle("alert", alert);
 }
 
-start().catch((error: Error) => {
+/** Without a store the page can do nothing: it says why, and its buttons stay off. */
+function showStartError(message: string): void {
+  const banner = byId("start-error");
+  byId("start-error-text").textContent = message;
+  banner.hidden = false;
+  byId("status-label").textContent = "not started";
+  for (const control of document.querySelectorAll<HTMLButtonElement | HTMLSelectElement>(
+    ".actions-card button, .actions-card select",
+  )) {
+    control.disabled = true;
+  }
   document.body.dataset.ready = "error";
-  byId("status-label").textContent = `The page could not start: ${error.message}`;
-});
+}
+
+start().catch((error: Error) => showStartError(error.message));
