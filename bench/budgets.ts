@@ -32,6 +32,4 @@ export const GUARDS = {
   herdP95: 25_000,
   /** 1.28× to 1.33× now; a loaded 2-core CI runner can add about 0.4×. */
   latency: 1.8,
-  /** 0.34× to 0.39× now; a loaded 2-core runner can roughly halve a round. */
-  dispatch: 0.2,
 } as const;

@@ -12,7 +12,11 @@ export function isPlainClientPath(path: string): boolean {
  * anywhere in a URL, so `.<tab>.` would become a `..` step after any check of the text.
  */
 export function hasControlCharacter(path: string): boolean {
-  return /[\u0000-\u001f\u007f]/.test(path);
+  for (let index = 0; index < path.length; index += 1) {
+    const code = path.charCodeAt(index);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
 }
 
 /**

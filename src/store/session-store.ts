@@ -184,8 +184,9 @@ export class SessionStore {
 
   /**
    * A part of the state, emitted when it changes: `equal` (default `Object.is`)
-   * compares each projection with the previous one. Replays the latest value to
-   * late subscribers, and lets go of the store when the last one unsubscribes.
+   * compares each projection with the previous one. The projector runs once per
+   * state however many subscribe; a late subscriber gets the latest value at once,
+   * and the store is let go when the last one unsubscribes.
    */
   select<T>(
     projector: (state: SessionState) => T,
