@@ -5,6 +5,8 @@ import {
   CANARY_TOKEN,
   driveUntilSettled,
   listSheets,
+  passTime,
+  recordEvents,
   recordStates,
   settleIo,
   statuses,
@@ -326,5 +328,56 @@ describe("closing during a cooldown", () => {
     await driveUntilSettled(store.close(), 1_000);
     await call;
     expect(h.emulator.requestsTo("closeSession")).toHaveLength(0);
+  });
+});
+
+describe("a session given up on during a cooldown", () => {
+  /* A 503 with Retry-After: 5 on a call makes the store replace its session. */
+  const replaceUnderRetryAfter = async () => {
+    const store = h.store();
+    const events = recordEvents(store);
+    await driveUntilSettled(store.open(), 50);
+    const first = h.emulator.sessions()[0]!.id;
+    h.emulator.fault("worksheets", { status: 503, innerCode: null, retryAfter: 5, times: 1 });
+    const call = store.request(listSheets).catch((error: unknown) => error);
+    await until(() => store.getState().status === "creating", "the session is given up");
+    return { store, events, first, call };
+  };
+
+  it("is closed in the background once the cooldown has passed", async () => {
+    useVirtualTime();
+    const { events, first, call } = await replaceUnderRetryAfter();
+    expect(h.emulator.requestsTo("closeSession")).toHaveLength(0);
+
+    await driveUntilSettled(call, 500);
+    await passTime(10_000, 1_000);
+
+    const closes = h.emulator.requestsTo("closeSession");
+    expect(closes.map((request) => request.sessionId)).toEqual([first]);
+    const throttled = h.emulator.requestsTo("worksheets")[0]!;
+    expect(closes[0]!.time - throttled.time).toBeGreaterThanOrEqual(5_000);
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: "closed",
+        sessionId: first,
+        reason: "replaced",
+        closed: true,
+      }),
+    );
+  });
+
+  it("is let go at once by dispose(), which leaves no timer behind", async () => {
+    useVirtualTime();
+    const { store, events, first, call } = await replaceUnderRetryAfter();
+
+    await driveUntilSettled(store.dispose(), 50);
+    await driveUntilSettled(call, 50);
+    await passTime(10_000, 1_000);
+
+    expect(h.emulator.requestsTo("closeSession")).toHaveLength(0);
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: "closed", sessionId: first, closed: false }),
+    );
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

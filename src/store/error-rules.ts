@@ -10,11 +10,11 @@ export function endsSession(error: WorkbookError): boolean {
 /**
  * Whether a session the store gives up on may still be open on Graph, so that
  * closing it frees one of the workbook's few sessions. Not when Graph said the
- * session is gone (404, an `invalidSession*` code), nor when the token was
- * refused, since a close would be refused too.
+ * session is gone (404, an `invalidSession*` code). After a refused token it is
+ * worth one try: the app's authentication provider may have a fresh token for it.
  */
 export function worthClosing(error: WorkbookError): boolean {
-  if (error.kind === "auth" || error.status === 404) return false;
+  if (error.status === 404) return false;
   return !(error.innerCode?.toLowerCase().startsWith("invalidsession") ?? false);
 }
 

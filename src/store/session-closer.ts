@@ -1,4 +1,4 @@
-import { lastValueFrom, type Observable, take } from "rxjs";
+import { lastValueFrom, type Observable, type SchedulerLike, take } from "rxjs";
 import type { GraphOperation, WorkbookError } from "../errors/workbook-error";
 import type { CloseReason } from "../events/session-event";
 import type { CreateOutcome, SessionApi } from "../graph/session-api";
@@ -8,6 +8,8 @@ import type { Cooldown } from "./cooldown";
 export interface CloserHost {
   readonly api: SessionApi;
   readonly cooldown: Cooldown;
+  /** The store's clock, for waiting out a cooldown. */
+  readonly scheduler: SchedulerLike;
   /** Classifies a refusal, so that a Retry-After in it holds the store's next request. */
   classify(error: unknown, operation: GraphOperation, sessionful: boolean): WorkbookError;
   /** Told of each close, whether Graph confirmed it or not. */
@@ -17,12 +19,15 @@ export interface CloserHost {
 /**
  * Closes a store's sessions on the server, best effort, and keeps track of the
  * closes still under way, so that disposal can wait for every one of them.
- * While Graph's cooldown lasts nothing is sent, as Graph asks; a session left
- * open that way expires by itself.
+ * While Graph's cooldown lasts nothing is sent, as Graph asks: a close the app
+ * asked for is then left to expire by itself, while a session the store gave up
+ * on in the background is closed once the cooldown has passed.
  */
 export class SessionCloser {
   readonly #host: CloserHost;
   readonly #underWay = new Set<Promise<void>>();
+  /** Ends the waits of closes held by a cooldown, each reporting it was not sent. */
+  readonly #waits = new Set<() => void>();
 
   constructor(host: CloserHost) {
     this.#host = host;
@@ -35,6 +40,24 @@ export class SessionCloser {
     });
     this.#track(closing);
     return closing;
+  }
+
+  /**
+   * Closes a session the store gave up on while it goes on working: like
+   * {@link close}, but a cooldown is waited out (as long as it is not longer than
+   * `maxWait` ms) instead of leaving the session to expire.
+   */
+  closeAfterCooldown(sessionId: string, reason: CloseReason, maxWait: number): Promise<void> {
+    const closing = this.#cooledDown(maxWait)
+      .then((ready) => (ready ? this.#send(sessionId, false) : false))
+      .then((closed) => this.#host.reportClosed(sessionId, reason, closed));
+    this.#track(closing);
+    return closing;
+  }
+
+  /** Gives up every close still waiting for a cooldown; for a store being disposed. */
+  stopWaiting(): void {
+    for (const stop of [...this.#waits]) stop();
   }
 
   /**
@@ -70,6 +93,26 @@ export class SessionCloser {
         return false;
       },
     );
+  }
+
+  /* Resolves true once no cooldown holds requests, false when it is too long or given up. */
+  async #cooledDown(maxWait: number): Promise<boolean> {
+    const { cooldown, scheduler } = this.#host;
+    for (let wait = cooldown.left(); wait > 0; wait = cooldown.left()) {
+      if (wait > maxWait) return false;
+      const passed = await new Promise<boolean>((resolve) => {
+        const timer = scheduler.schedule(() => finish(true), wait);
+        const finish = (done: boolean) => {
+          timer.unsubscribe();
+          this.#waits.delete(stop);
+          resolve(done);
+        };
+        const stop = () => finish(false);
+        this.#waits.add(stop);
+      });
+      if (!passed) return false;
+    }
+    return true;
   }
 
   #track(work: Promise<void>): void {

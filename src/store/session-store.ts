@@ -155,6 +155,7 @@ export class SessionStore {
     this.#closer = new SessionCloser({
       api: this.#api,
       cooldown: this.#cooldown,
+      scheduler: this.#options.scheduler,
       classify: (error, operation, sessionful) =>
         this.#asWorkbookError(error, operation, sessionful),
       reportClosed: (sessionId, reason, closed) =>
@@ -297,6 +298,7 @@ export class SessionStore {
 
     this.#isDisposed = true;
     this.#stopWatching();
+    this.#closer.stopWaiting();
     this.#disposal = this.#endSession("dispose", disposedWords);
     void this.#disposal.then(() => this.#closer.settled()).then(() => this.#finishEvents());
 
@@ -493,7 +495,7 @@ export class SessionStore {
     this.#replacedSessionId = session.id;
     this.#dispatch({ type: "resume-failed", error, changesLost });
 
-    if (worthClosing(error)) void this.#closer.close(session.id, "replaced");
+    if (worthClosing(error)) this.#closeInBackground(session.id, "replaced");
     else
       this.#emit({ type: "expired", at: this.#now(), sessionId: session.id, error, changesLost });
   }
@@ -776,7 +778,7 @@ export class SessionStore {
     this.#dispatch({ type: "session-lost", error: shown, recreate: true });
     const at = this.#now();
     this.#emit({ type: "expired", at, sessionId: session.id, error: shown, changesLost });
-    if (worthClosing(error)) void this.#closer.close(session.id, "replaced");
+    if (worthClosing(error)) this.#closeInBackground(session.id, "replaced");
 
     // Subscribers may have closed or disposed the store, or opened it, meanwhile.
     if (this.getState().status === "creating" && !this.#opening && !this.disposed) {
@@ -797,7 +799,7 @@ export class SessionStore {
     const state = this.getState();
     if (state.status === "failed" && state.error === error)
       this.#emit({ type: "failed", at, error });
-    if (worthClosing(error)) void this.#closer.close(session.id, "dropped");
+    if (worthClosing(error)) this.#closeInBackground(session.id, "dropped");
   }
 
   #countChangesLost(error: WorkbookError): void {
@@ -806,6 +808,12 @@ export class SessionStore {
   }
 
   /* ---------------------------------------------------------------- closing */
+
+  /* A session given up on while the store goes on: closed once any cooldown has passed. */
+  #closeInBackground(sessionId: string, reason: CloseReason): void {
+    const { maxRetryAfter } = this.#options.retry;
+    void this.#closer.closeAfterCooldown(sessionId, reason, maxRetryAfter);
+  }
 
   async #endSession(reason: CloseReason, why: string, keepalive = false): Promise<void> {
     this.#cancelAll(why, reason);

@@ -59,7 +59,13 @@ export class Observation {
       ...fault,
       match: (request) => {
         const taken = fault.match?.(request) ?? true;
-        if (taken) this.served(kind, request, fault.retryAfter);
+        if (taken) {
+          this.served(kind, request, fault.retryAfter);
+          // Graph answers so only for a session it no longer has: make the emulator agree.
+          if (request.sessionId !== null && declaresSessionGone(fault)) {
+            this.harness.emulator.expireSession(request.sessionId);
+          }
+        }
         return taken;
       },
     };
@@ -122,36 +128,114 @@ export class Observation {
   }
 
   /**
-   * Disposes the stores and counts what it left behind: sessions still live on the emulator beyond
-   * `allowedSessions`, and any request sent in the ten virtual minutes after disposal (a timer,
-   * keep-alive or retry that outlived the store). Returns the count, also written to the ledger.
+   * Disposes the stores and counts the sessions they left behind: those live on the emulator the
+   * moment disposal resolved, before any time passes (the emulator idles sessions out after 5 to
+   * 7 minutes, so a count after the quiet period would see none), plus any session Graph makes
+   * later, sampled each virtual minute of the ten quiet minutes that follow. Sessions a fault
+   * declared gone were expired on the emulator when it was served, as Graph would have. Each one
+   * left behind falls in one class:
+   * - `unknowable`: its id never reached the client (a createSession answer cut or given up on);
+   *   no store can close it (README, Limits);
+   * - `leftToGraph`: the store reported giving up on closing it (`closed: false`) while a
+   *   cooldown held it (README: no closeSession while a Retry-After lasts) or after Graph refused
+   *   the close; the wire is checked for either;
+   * - otherwise, beyond `allowedSessions` (sessions a test names the store as leaving to Graph,
+   *   e.g. after a refused token), a leak.
+   * Leaks also count any request other than a close sent in the quiet minutes (a timer,
+   * keep-alive or retry that outlived the store). Only leaks go to the ledger; tests assert the
+   * exact `unknowable` and `leftToGraph` counts.
    */
-  async leaksAfterDispose(stores: readonly SessionStore[], allowedSessions = 0): Promise<number> {
+  async leaksAfterDispose(
+    stores: readonly SessionStore[],
+    options: LeakOptions = {},
+  ): Promise<{ leaks: number; unknowable: number; leftToGraph: number }> {
     await Promise.all(stores.map((store) => store.dispose()));
+    const liveNow = () => this.harness.emulator.sessions().map((session) => session.id);
+    const left = new Set(liveNow());
     const sentAtDispose = this.harness.emulator.requests.length;
     if (vi.isFakeTimers()) {
-      for (let minute = 0; minute < 10; minute += 1) await vi.advanceTimersByTimeAsync(60_000);
+      // A session Graph makes after disposal (a late createSession answer) is left behind too;
+      // sampled every minute, it cannot idle out unseen.
+      for (let minute = 0; minute < 10; minute += 1) {
+        await vi.advanceTimersByTimeAsync(60_000);
+        for (const id of liveNow()) left.add(id);
+      }
     }
-    const lateRequests = this.harness.emulator.requests.length - sentAtDispose;
-    const live = this.harness.emulator.sessions().length;
-    const leaks = Math.max(0, live - allowedSessions) + lateRequests;
+    const learned = this.learnedSessions();
+    const known = [...left].filter((id) => learned.has(id));
+    const unknowable = left.size - known.length;
+    const leftToGraph = known.filter((id) => this.gaveUpClosing(id, options.wire)).length;
+    const unclosed = known.length - leftToGraph;
+    const lateRequests = this.harness.emulator.requests
+      .slice(sentAtDispose)
+      .filter((request) => request.route !== "closeSession").length;
+    const leaks = Math.max(0, unclosed - (options.allowedSessions ?? 0)) + lateRequests;
     this.ledger.leaks(leaks);
-    return leaks;
+    return { leaks, unknowable, leftToGraph };
+  }
+
+  /** Session ids the client was seen to hold: in states, events, or sent in a request. */
+  learnedSessions(): Set<string> {
+    const ids = new Set<string>();
+    for (const state of this.states) if (state.status === "active") ids.add(state.session.id);
+    for (const event of this.events) {
+      const id = (event as { sessionId?: unknown }).sessionId;
+      if (typeof id === "string") ids.add(id);
+    }
+    for (const request of this.harness.emulator.requests) {
+      if (request.sessionId !== null) ids.add(request.sessionId);
+    }
+    return ids;
+  }
+
+  /**
+   * Whether the store reported not closing `id` for a reason the wire bears out: a cooldown was
+   * running when it gave up (one the faults asked for, or one the `wire` saw), or a closeSession
+   * for it was sent and not confirmed.
+   */
+  gaveUpClosing(id: string, wire?: WireRecorder): boolean {
+    const gaveUp = this.events.filter(
+      (event) => event.type === "closed" && event.sessionId === id && !event.closed,
+    );
+    if (gaveUp.length === 0) return false;
+    const pauses = [
+      ...this.cooldowns,
+      ...(wire?.exchanges ?? [])
+        .filter((exchange) => exchange.retryAfter !== null)
+        .map((exchange) => ({
+          from: exchange.answeredAt,
+          until: exchange.answeredAt + retryAfterMs(exchange.retryAfter ?? "", exchange.answeredAt),
+        })),
+    ];
+    const held = gaveUp.some((event) =>
+      pauses.some((pause) => pause.from <= event.at && event.at < pause.until),
+    );
+    const refusedHere = this.harness.emulator
+      .requestsTo("closeSession")
+      .some((request) => request.sessionId === id && request.answeredWith !== 204);
+    const refusedOnWire = (wire?.exchanges ?? []).some(
+      (exchange) =>
+        exchange.url.includes("closeSession") &&
+        sessionHeader(exchange.headers) === id &&
+        (exchange.status === null || exchange.status >= 300),
+    );
+    return held || refusedHere || refusedOnWire;
   }
 
   /**
    * Ends a test: disposes the stores, then audits everything observed. Every count of the result
-   * should be zero; `unsettled` counts calls handed over that never settled.
+   * should be zero, except `unknowable` and `leftToGraph`, which must equal what the test made;
+   * `unsettled` counts calls handed over that never settled.
    */
   async finish(
     stores: readonly SessionStore[],
-    options: { allowedSessions?: number; console?: readonly string[] } = {},
+    options: LeakOptions & { console?: readonly string[] } = {},
   ): Promise<Audit> {
-    const leaks = await this.leaksAfterDispose(stores, options.allowedSessions ?? 0);
+    const { leaks, unknowable, leftToGraph } = await this.leaksAfterDispose(stores, options);
     const { cooldownViolations, duplicates } = this.audit();
     const secrets = this.secrets([...(options.console ?? [])]);
     const unsettled = this.calls - this.settled;
-    return { cooldownViolations, duplicates, leaks, secrets, unsettled };
+    return { cooldownViolations, duplicates, leaks, leftToGraph, secrets, unknowable, unsettled };
   }
 
   /** Counts canary sightings in everything observed plus `extra`, into the ledger. */
@@ -172,8 +256,25 @@ export interface Audit {
   readonly cooldownViolations: number;
   readonly duplicates: number;
   readonly leaks: number;
+  /** Sessions the store gave up closing while a cooldown held it or after a refused close. */
+  readonly leftToGraph: number;
   readonly secrets: number;
+  /** Sessions live on Graph whose id never reached the client (a documented limit, not a leak). */
+  readonly unknowable: number;
   readonly unsettled: number;
+}
+
+/** How {@link Observation.leaksAfterDispose} judges the sessions left behind. */
+export interface LeakOptions {
+  /** Sessions the test names the store as knowingly leaving to Graph (e.g. a refused token). */
+  readonly allowedSessions?: number;
+  /** The wire of a client whose middleware may answer in Graph's place (the ChaosHandler). */
+  readonly wire?: WireRecorder;
+}
+
+function sessionHeader(headers: Readonly<Record<string, string>>): string | undefined {
+  const name = Object.keys(headers).find((key) => key.toLowerCase() === "workbook-session-id");
+  return name === undefined ? undefined : headers[name];
 }
 
 /** The audit of a test in which nothing went wrong. */
@@ -181,9 +282,23 @@ export const CLEAN: Audit = {
   cooldownViolations: 0,
   duplicates: 0,
   leaks: 0,
+  leftToGraph: 0,
   secrets: 0,
+  unknowable: 0,
   unsettled: 0,
 };
+
+/**
+ * Whether Graph gives this answer only for a session it no longer holds: an `invalidSession*`
+ * code. (A 404 may name another missing item; 401 and other refusals leave the session to Graph.)
+ */
+export function declaresSessionGone(fault: Fault): boolean {
+  if (fault.drop || fault.hang || (fault.status === undefined && fault.body === undefined)) {
+    return false;
+  }
+  const codes = [fault.code, fault.innerCode, fault.innermostCode];
+  return codes.some((code) => typeof code === "string" && /^invalidSession/i.test(code));
+}
 
 /** A `Retry-After` value as a client reads it, in ms from `now`; 0 when it asks for no pause. */
 export function retryAfterMs(value: string | number | undefined, now: number): number {

@@ -155,7 +155,9 @@ describe.each(ROWS.map((entry) => [label(entry), entry] as const))(
         expect(log.creations()).toHaveLength(1);
       }
 
-      // A dropped session that Graph may still hold is closed; one it ended is not.
+      // A session Graph ended (an invalidSession* code) was expired on the emulator with the
+      // fault. One it may still hold, after a refused token too, is closed once the fault's
+      // Retry-After has passed, so nothing is left open.
       expect(await obs.finish([store])).toEqual(CLEAN);
       ledger.scenario();
     });

@@ -93,7 +93,13 @@ describe.each(ECHOES.map(([kind, name, fault]) => [name, kind, fault] as const))
         const texts = [outcome, String(outcome), store.getState(), String(store)];
         expect(countSecrets(texts)).toBe(0);
         expect(h.emulator.requests.some((request) => request.answeredWith !== null)).toBe(true);
-        expect(await obs.finish([store], { console: consoleLines })).toEqual(CLEAN);
+        // A 201 cut mid-body made a session on Graph whose id never reached the client.
+        const unknowable = route === "createSession" && "truncateAfter" in fault ? 1 : 0;
+        const options = { console: consoleLines };
+        expect(await obs.finish([store], options)).toEqual({
+          ...CLEAN,
+          unknowable,
+        });
         ledger.scenario();
       },
     );
@@ -152,7 +158,10 @@ describe("the token, when a long-running creation points elsewhere", () => {
       true,
     );
     // The operation did make a session on Graph; the store never learnt its id.
-    expect(await obs.finish([store], { allowedSessions: 1, console: consoleLines })).toEqual(CLEAN);
+    expect(await obs.finish([store], { console: consoleLines })).toEqual({
+      ...CLEAN,
+      unknowable: 1,
+    });
     ledger.scenario();
   });
 });
@@ -388,8 +397,7 @@ describe("response bodies with __proto__, constructor and prototype keys", () =>
     }
     expect(called.value).toBeDefined();
     expect(countSecrets([opened.error, called.value?.error])).toBe(0);
-    const allowedSessions = route === "createSession" && fault.status === 201 ? 0 : 0;
-    expect(await obs.finish([store], { allowedSessions })).toEqual(CLEAN);
+    expect(await obs.finish([store])).toEqual(CLEAN);
     prototypeIsClean();
     ledger.scenario();
   });

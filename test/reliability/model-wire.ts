@@ -276,6 +276,50 @@ export function earlyArrivals(wire: Wire, throttles: readonly Throttle[]): strin
   return early;
 }
 
+/** How the sessions a store left live on Graph after dispose() divide. */
+export interface SessionsLeft {
+  /** Known to the store and neither closed nor given up for a reason the wire bears out. */
+  readonly leaked: string[];
+  /** Given up by the store (a `closed: false`) while a Retry-After held it, or after a refused close. */
+  readonly leftToGraph: string[];
+  /** Never known to the client: a createSession answer that did not reach it. */
+  readonly unknowable: string[];
+}
+
+/**
+ * Sorts the sessions live on Graph after disposal. `learned` holds every id the store was seen
+ * with; `gaveUp` the times (store clock) it reported a close of that id as not confirmed.
+ */
+export function sortSessionsLeft(
+  wire: Wire,
+  left: Iterable<string>,
+  learned: ReadonlySet<string>,
+  gaveUp: ReadonlyMap<string, readonly number[]>,
+  throttles: readonly Throttle[],
+): SessionsLeft {
+  const sorted: SessionsLeft = { leaked: [], leftToGraph: [], unknowable: [] };
+  for (const id of new Set(left)) {
+    const known = learned.has(id) || wire.arrivals.some((request) => request.sessionId === id);
+    if (!known) {
+      sorted.unknowable.push(id);
+      continue;
+    }
+    const held = (gaveUp.get(id) ?? []).some((at) =>
+      throttles.some(({ request, deadline }) => request.time <= at && at < deadline),
+    );
+    const refused =
+      gaveUp.has(id) &&
+      wire.arrivals.some(
+        (request) =>
+          request.route === "closeSession" &&
+          request.sessionId === id &&
+          request.answeredWith !== 204,
+      );
+    (held || refused ? sorted.leftToGraph : sorted.leaked).push(id);
+  }
+  return sorted;
+}
+
 /*
  * `global.gc` without a command-line flag: V8 accepts --expose-gc at run time,
  * and a fresh context then has `gc` on its global object.

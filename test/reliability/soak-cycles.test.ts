@@ -31,6 +31,7 @@ describe("ten thousand open and dispose cycles", () => {
     let subscriptions = 0;
     let completed = 0;
     let opened = 0;
+    const left = new Set<string>();
 
     const cycle = async (index: number) => {
       const store = new SessionStore({ client: wire.client, workbook: WORKBOOK, environment });
@@ -49,6 +50,9 @@ describe("ten thousand open and dispose cycles", () => {
     for (let start = 0; start < CYCLES; start += batch) {
       const cycles = Array.from({ length: batch }, (_, offset) => cycle(start + offset));
       await Promise.all(cycles);
+      // Every store of the batch has been disposed; a session still live now was left behind
+      // (counted now, before time passes and the emulator idles it out).
+      for (const session of wire.emulator.sessions()) left.add(session.id);
     }
     // The HTTP client's own connection timers run out once its sockets idle out.
     const drained = () => completed === subscriptions && vi.getTimerCount() === timersBefore;
@@ -57,7 +61,8 @@ describe("ten thousand open and dispose cycles", () => {
     const timers = vi.getTimerCount() - timersBefore;
     const listeners = environment.listenerCount;
     const openSubscriptions = subscriptions - completed;
-    const liveSessions = wire.emulator.sessions().length;
+    for (const session of wire.emulator.sessions()) left.add(session.id);
+    const liveSessions = left.size;
     const closes = wire.arrivals.filter((request) => request.route === "closeSession").length;
     wire.emulator.clearRequests();
     const storesAlive = await stillAlive(sampled);
