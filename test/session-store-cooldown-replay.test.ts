@@ -381,3 +381,30 @@ describe("a session given up on during a cooldown", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe("disposing from a listener while a session is given up during a cooldown", () => {
+  it("leaves no wait behind: disposed comes at once and events$ completes", async () => {
+    useVirtualTime();
+    const store = h.store();
+    const events = recordEvents(store);
+    await driveUntilSettled(store.open(), 50);
+    let disposal: Promise<void> | null = null;
+    store.events$.subscribe((event) => {
+      if (event.type === "expired") disposal ??= store.dispose();
+    });
+    let completed = false;
+    store.events$.subscribe({ complete: () => (completed = true) });
+    h.emulator.fault("worksheets", { status: 503, innerCode: null, retryAfter: 120, times: 1 });
+
+    const call = store.request(listSheets).catch((error: unknown) => error);
+    await until(() => disposal !== null, "the store is disposed on 'expired'");
+    await driveUntilSettled(disposal!, 50);
+    await driveUntilSettled(call, 50);
+    await passTime(1_000, 100);
+    expect(completed).toBe(true);
+    expect(events.at(-1)?.type).toBe("disposed");
+
+    await passTime(10_000, 1_000);
+    expect(h.emulator.requestsTo("closeSession")).toHaveLength(0);
+  });
+});

@@ -28,6 +28,8 @@ export class SessionCloser {
   readonly #underWay = new Set<Promise<void>>();
   /** Ends the waits of closes held by a cooldown, each reporting it was not sent. */
   readonly #waits = new Set<() => void>();
+  /** Set for good by {@link stopWaiting}: later closes do not wait for a cooldown either. */
+  #stopped = false;
 
   constructor(host: CloserHost) {
     this.#host = host;
@@ -55,8 +57,12 @@ export class SessionCloser {
     return closing;
   }
 
-  /** Gives up every close still waiting for a cooldown; for a store being disposed. */
+  /**
+   * Gives up every close waiting for a cooldown, now and from now on; for a store being
+   * disposed, whose listeners may still give up a session while it is disposed.
+   */
   stopWaiting(): void {
+    this.#stopped = true;
     for (const stop of [...this.#waits]) stop();
   }
 
@@ -99,7 +105,7 @@ export class SessionCloser {
   async #cooledDown(maxWait: number): Promise<boolean> {
     const { cooldown, scheduler } = this.#host;
     for (let wait = cooldown.left(); wait > 0; wait = cooldown.left()) {
-      if (wait > maxWait) return false;
+      if (wait > maxWait || this.#stopped) return false;
       const passed = await new Promise<boolean>((resolve) => {
         const timer = scheduler.schedule(() => finish(true), wait);
         const finish = (done: boolean) => {
