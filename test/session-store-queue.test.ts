@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import {
   appendRow,
   driveUntilSettled,
+  fileOpenError,
   listSheets,
   settleIo,
   until,
@@ -36,22 +37,6 @@ function overlapMeter() {
 }
 
 const tableRows = () => h.emulator.readTableRows(WORKBOOK_KEY, "Table1");
-
-/** A 500 GenericFileOpenError answered to every third row append. */
-function fileOpenError() {
-  let appends = 0;
-  return {
-    status: 500,
-    code: "internalServerError",
-    innerCode: "internalServerErrorUncategorized",
-    innermostCode: "GenericFileOpenError",
-    times: Number.POSITIVE_INFINITY,
-    match: () => {
-      appends += 1;
-      return appends % 3 === 0;
-    },
-  };
-}
 
 describe("calls wait their turn", () => {
   it("opens one session for a thousand calls made before it is active", async () => {

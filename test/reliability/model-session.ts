@@ -82,12 +82,22 @@ export const ATTEMPT_TIMEOUT = 5_000;
 const MAX_RETRY_AFTER = 10_000;
 const STATUSES = new Set(["idle", "creating", "active", "failed"]);
 
-function faultFor(kind: FaultKind, retryAfter: number): Fault {
+/** The Retry-After, in seconds, a kind's fault carries: on 429s, and on 503s when set. */
+export interface FaultCooldowns {
+  readonly throttled: number;
+  readonly unavailable?: number;
+}
+
+/** The emulator fault of each kind. */
+export function faultFor(kind: FaultKind, cooldowns: FaultCooldowns): Fault {
   switch (kind) {
     case "429":
-      return { status: 429, retryAfter };
-    case "503":
-      return { status: 503, innerCode: "serviceUnavailableUncategorized", retryAfter };
+      return { status: 429, retryAfter: cooldowns.throttled };
+    case "503": {
+      const unavailable = { status: 503, innerCode: "serviceUnavailableUncategorized" };
+      const { unavailable: retryAfter } = cooldowns;
+      return retryAfter === undefined ? unavailable : { ...unavailable, retryAfter };
+    }
     case "502":
       return { status: 502, innerCode: null };
     case "recreate":
@@ -288,7 +298,7 @@ class ScenarioRun {
     // A late answer to createSession would bring a session no one can know of.
     if (kind === "slow" && route !== "worksheets" && route !== "addRow") return;
 
-    const fault = faultFor(kind, retryAfter);
+    const fault = faultFor(kind, { throttled: retryAfter, unavailable: retryAfter });
     const throttles = this.#throttles;
     const onTake = (request: RecordedRequest) => {
       this.#faults[kind] = (this.#faults[kind] ?? 0) + 1;

@@ -7,6 +7,7 @@ import {
   CANARY_TOKEN,
   driveUntilSettled,
   emulatorLog,
+  fileOpenError,
   listSheets,
   MINUTE,
   openSession,
@@ -229,18 +230,7 @@ describe("calls inside a session", () => {
 
   it("does not resend an append that fails with internalServerErrorUncategorized, and drops that session", async () => {
     const obs = observe();
-    let appends = 0;
-    obs.fault("addRow", "500", {
-      status: 500,
-      code: "GenericFileOpenError",
-      innerCode: "internalServerErrorUncategorized",
-      innermostCode: "GenericFileOpenError",
-      times: Number.POSITIVE_INFINITY,
-      match: () => {
-        appends += 1;
-        return appends % 3 === 0;
-      },
-    });
+    obs.fault("addRow", "500", fileOpenError());
     const store = obs.watch(h.store());
 
     const outcomes = [];

@@ -1,7 +1,6 @@
 import { type SessionContext, type SessionEvent, SessionStore } from "graph-workbook-session";
 import {
   createTestEnvironment,
-  type Fault,
   type RecordedRequest,
   type TestEnvironment,
 } from "graph-workbook-session/testing";
@@ -9,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { WORKBOOK, WORKBOOK_KEY } from "../support/harness";
 import { seededRandom } from "../support/seeded-random";
 import { useReliabilityLedger } from "./ledger";
+import { ATTEMPT_TIMEOUT, type FaultKind, faultFor } from "./model-session";
 import {
   advanceUntil,
   appendedValue,
@@ -30,30 +30,11 @@ const ledger = useReliabilityLedger("soak");
 const CALLS = 10_000;
 const FAULT_RATE = 0.05;
 const SEED = 0x50a4;
-const ATTEMPT_TIMEOUT = 5_000;
+const CALL_FAULTS: readonly FaultKind[] = ["429", "503", "502", "recreate", "drop", "hang", "slow"];
+const CREATE_FAULTS: readonly FaultKind[] = ["429", "503", "drop", "hang"];
 
-type SoakFault = "429" | "503" | "502" | "recreate" | "drop" | "hang" | "slow";
-const CALL_FAULTS: readonly SoakFault[] = ["429", "503", "502", "recreate", "drop", "hang", "slow"];
-const CREATE_FAULTS: readonly SoakFault[] = ["429", "503", "drop", "hang"];
-
-function faultOf(kind: SoakFault): Fault {
-  switch (kind) {
-    case "429":
-      return { status: 429, retryAfter: 1 };
-    case "503":
-      return { status: 503, innerCode: "serviceUnavailableUncategorized" };
-    case "502":
-      return { status: 502, innerCode: null };
-    case "recreate":
-      return { status: 404, code: "itemNotFound", innerCode: "invalidSessionReCreatable" };
-    case "drop":
-      return { drop: true };
-    case "hang":
-      return { hang: true };
-    case "slow":
-      return { delayMs: ATTEMPT_TIMEOUT + 1_000 };
-  }
-}
+/* Throttling says how long to wait; an unavailable service does not. */
+const faultOf = (kind: FaultKind) => faultFor(kind, { throttled: 1 });
 
 /**
  * Answers about `rate` of the workbook calls and createSession requests with a
@@ -63,7 +44,7 @@ function faultOf(kind: SoakFault): Fault {
  */
 function injectRandomFaults(wire: Wire, random: () => number, throttles: Throttle[]) {
   const injected: Record<string, number> = {};
-  let drawn: { request: RecordedRequest; kind: SoakFault } | null = null;
+  let drawn: { request: RecordedRequest; kind: FaultKind } | null = null;
 
   wire.inject({
     status: 500,

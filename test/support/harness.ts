@@ -250,3 +250,19 @@ export function emulatorLog(harness: Harness) {
     liveIds: () => harness.emulator.sessions().map((session) => session.id),
   };
 }
+
+/** A 500 GenericFileOpenError answered to every third row append. */
+export function fileOpenError() {
+  let appends = 0;
+  return {
+    status: 500,
+    code: "internalServerError",
+    innerCode: "internalServerErrorUncategorized",
+    innermostCode: "GenericFileOpenError",
+    times: Number.POSITIVE_INFINITY,
+    match: () => {
+      appends += 1;
+      return appends % 3 === 0;
+    },
+  };
+}
