@@ -65,9 +65,9 @@ export interface SessionApiConfig {
   readonly random: () => number;
   /**
    * The store's pause, which the polls of a long-running creation wait for and
-   * extend like any other request of the store. Default: none.
+   * extend like any other request of the store.
    */
-  readonly gate?: RequestGate | undefined;
+  readonly gate: RequestGate;
 }
 
 /** What `createSession` sends. Optional flags are sent only when set. */
@@ -246,14 +246,14 @@ export class SessionApi {
     const { gate } = this.#config;
     const attempt$ = this.#exchange(operation, send, read);
 
-    return (gate ? gate.hold(attempt$, operation) : attempt$).pipe(
+    return gate.hold(attempt$, operation).pipe(
       retryWithBackoff({
         ...this.#config.retry,
         scheduler: this.#config.scheduler,
         random: this.#config.random,
         classify: (error) => {
           const failure = classifyError(error, this.context(operation, false));
-          gate?.record(failure);
+          gate.record(failure);
           return failure;
         },
       }),
