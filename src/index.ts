@@ -8,6 +8,7 @@
  */
 export type { BrowserWindowLike } from "./environment/browser-environment";
 export { browserEnvironment } from "./environment/browser-environment";
+export type { PeerChannel, PeerMessageEvent } from "./environment/peer-channel";
 export { memoryStorage } from "./environment/safe-storage";
 export type {
   EnvironmentChange,

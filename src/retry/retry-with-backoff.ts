@@ -1,9 +1,14 @@
 import {
   asyncScheduler,
+  isObservable,
   type MonoTypeOperatorFunction,
+  map,
   type Observable,
+  race,
   retry,
   type SchedulerLike,
+  switchMap,
+  take,
   throwError,
   timer,
 } from "rxjs";
@@ -15,7 +20,7 @@ import {
   type WorkbookErrorInit,
   workbookErrorInit,
 } from "../errors/workbook-error";
-import { readFunction, readScheduler } from "../options/read-option";
+import { describeValue, readFunction, readScheduler } from "../options/read-option";
 import { type BackoffOptions, nextDelay, type ResolvedBackoff, resolveBackoff } from "./backoff";
 
 /** What {@link RetryOptions.onRetry} is told before each wait. */
@@ -59,6 +64,11 @@ export interface RetryOptions extends BackoffOptions {
    * throws ends the stream with that exception. Default: none.
    */
   onRetry?: (event: RetryEvent) => void;
+  /**
+   * Ends a wait early when it emits, though never before the server's cooldown
+   * (Retry-After) has passed: the next attempt then starts at once. Default: none.
+   */
+  retryNow?: Observable<unknown> | undefined;
 }
 
 const defaultContext = { operation: "request", sessionful: false } as const;
@@ -73,6 +83,7 @@ interface RetrySettings {
   scheduler: SchedulerLike;
   random: () => number;
   onRetry: ((event: RetryEvent) => void) | undefined;
+  retryNow: Observable<unknown> | undefined;
 }
 
 /**
@@ -118,7 +129,21 @@ function planRetry(thrown: unknown, attempt: number, settings: RetrySettings): O
 
   const nextAttemptAt = settings.scheduler.now() + delay;
   settings.onRetry?.({ error, attempt, delay, nextAttemptAt });
-  return timer(delay, settings.scheduler);
+  return waitFor(delay, error, settings);
+}
+
+/** The wait before the next attempt, cut short by `retryNow` down to the server's cooldown. */
+function waitFor(delay: number, error: WorkbookError, settings: RetrySettings): Observable<0> {
+  const { scheduler, retryNow } = settings;
+  const wait$ = timer(delay, scheduler);
+  if (retryNow === undefined) return wait$;
+
+  const cooldownEnds = scheduler.now() + Math.ceil(error.retryAfterMs ?? 0);
+  const early$ = retryNow.pipe(
+    take(1),
+    switchMap(() => timer(Math.max(0, cooldownEnds - scheduler.now()), scheduler)),
+  );
+  return race(wait$, early$).pipe(map(() => 0 as const));
 }
 
 /** Classifies what the source threw; a classify that returns something else is classified too. */
@@ -171,5 +196,14 @@ function resolveRetryOptions(options: RetryOptions | undefined): RetrySettings {
     scheduler,
     random: readFunction(given.random, "options.random") ?? Math.random,
     onRetry: readFunction(given.onRetry, "options.onRetry"),
+    retryNow: readObservable(given.retryNow, "options.retryNow"),
   };
+}
+
+function readObservable(value: unknown, name: string): Observable<unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (!isObservable(value)) {
+    throw new TypeError(`${name} must be an rxjs Observable, got ${describeValue(value)}.`);
+  }
+  return value;
 }

@@ -1,6 +1,7 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { asyncScheduler, type SchedulerLike } from "rxjs";
 import { defaultEnvironment } from "../environment/default-environment";
+import type { PeerChannel } from "../environment/peer-channel";
 import type { SessionEnvironment, SessionStorageLike } from "../environment/session-environment";
 import { parseWorkbookAddress, type WorkbookAddress } from "../graph/workbook-address";
 import {
@@ -151,6 +152,21 @@ export interface SessionStoreOptions {
   readonly closeOnPageHide?: boolean;
 
   /**
+   * Where the stores of this workbook in other tabs (or in this page) tell each
+   * other how `createSession` went, so that many tabs meet an outage like one:
+   * an attempt due less than `retry.baseDelay` ms after another store's attempt
+   * failed (or while that failure's Retry-After lasts) is not sent and counts as
+   * failed the same way, and when one store gets a session the others try again
+   * at once, spread over `retry.baseDelay`. A `BroadcastChannel` fits, and one
+   * may serve several workbooks (messages name theirs); the store stops
+   * listening when disposed and leaves closing it to its owner. Default:
+   * in a browser page, a `BroadcastChannel` per Graph host and workbook, which
+   * the store closes when disposed; elsewhere (Node, SSR, workers) none. `false`:
+   * none.
+   */
+  readonly peers?: PeerChannel | false;
+
+  /**
    * The rxjs scheduler every wait and timestamp goes through; its `now()` must
    * count ms since the epoch, as state and event times do. Default `asyncScheduler`.
    */
@@ -180,6 +196,8 @@ export interface ResolvedStoreOptions {
   readonly environment: SessionEnvironment;
   readonly storage: SessionStorageLike | null;
   readonly closeOnPageHide: boolean;
+  /** The channel given, `"default"` to open the default one, or null for none. */
+  readonly peers: PeerChannel | "default" | null;
 }
 
 /** Keep-alive timings, in ms. */
@@ -226,6 +244,7 @@ export function resolveStoreOptions(options: SessionStoreOptions): ResolvedStore
     environment: resolveEnvironment(options.environment),
     storage,
     closeOnPageHide: readBoolean(options.closeOnPageHide, "closeOnPageHide") ?? storage === null,
+    peers: resolvePeers(options.peers),
   };
 }
 
@@ -281,6 +300,23 @@ function resolveEnvironment(value: unknown): SessionEnvironment {
     );
   }
   return value as SessionEnvironment;
+}
+
+function resolvePeers(value: unknown): PeerChannel | "default" | null {
+  if (value === undefined) return "default";
+  if (value === false) return null;
+  const methods = ["postMessage", "addEventListener", "removeEventListener"] as const;
+  const complete =
+    typeof value === "object" &&
+    value !== null &&
+    methods.every((name) => typeof (value as Record<string, unknown>)[name] === "function");
+  if (!complete) {
+    throw new TypeError(
+      "peers must be false or have postMessage, addEventListener and removeEventListener " +
+        `methods (like a BroadcastChannel), got ${describeValue(value)}.`,
+    );
+  }
+  return value as PeerChannel;
 }
 
 function resolveStorage(value: unknown): SessionStorageLike | null {

@@ -15,6 +15,7 @@ import {
   throwError,
   timeout,
 } from "rxjs";
+import { defaultPeerChannel, peerChannelName } from "../environment/peer-channel";
 import type { EnvironmentChange } from "../environment/session-environment";
 import { classifyError } from "../errors/classify";
 import { type GraphOperation, isWorkbookError, type WorkbookError } from "../errors/workbook-error";
@@ -30,6 +31,7 @@ import { CallQueue } from "./call-queue";
 import { Cooldown } from "./cooldown";
 import { endsSession, mayHaveBeenApplied, worthClosing } from "./error-rules";
 import { KeepAlive } from "./keep-alive";
+import { PeerOutages } from "./peer-outages";
 import {
   type CheckedRequestOptions,
   checkCallResult,
@@ -127,6 +129,7 @@ export class SessionStore {
   readonly #inFlight = new Set<(why: string) => void>();
   readonly #queue: CallQueue;
   readonly #cooldown: Cooldown;
+  readonly #peers: PeerOutages | null;
   readonly #keepAlive: KeepAlive | null;
   readonly #memory: SessionMemory | null;
   readonly #stopWatching: () => void;
@@ -150,6 +153,7 @@ export class SessionStore {
     this.#cooldown = new Cooldown(this.#options.scheduler, this.#options.retry.maxRetryAfter);
     this.#api = new SessionApi({ ...this.#options, gate: this.#cooldown });
     this.#queue = new CallQueue(this.#options.concurrency);
+    this.#peers = this.#newPeers();
     this.#keepAlive = this.#newKeepAlive();
     this.#memory = this.#newMemory();
     this.#closer = new SessionCloser({
@@ -298,6 +302,7 @@ export class SessionStore {
 
     this.#isDisposed = true;
     this.#stopWatching();
+    this.#peers?.dispose();
     this.#closer.stopWaiting();
     this.#disposal = this.#endSession("dispose", disposedWords);
     void this.#disposal.then(() => this.#closer.settled()).then(() => this.#finishEvents());
@@ -511,8 +516,8 @@ export class SessionStore {
       // A subscriber may have closed or disposed the store on seeing this attempt.
       if (this.#opening !== opening) return EMPTY;
       return this.#cooldown
-        .hold(this.#createOnce(opening), "createSession")
-        .pipe(this.#reportFailure("createSession", attempt, false));
+        .hold(this.#createUnlessPeersFailed(opening), "createSession")
+        .pipe(this.#reportFailure("createSession", attempt, false), this.#tellPeers());
     });
 
     return attempt$.pipe(
@@ -521,8 +526,25 @@ export class SessionStore {
         shouldRetry: (error) => error.operation === "createSession" && error.retryable,
         onRetry: ({ error, attempt: failed, nextAttemptAt }) =>
           this.#dispatch({ type: "attempt-failed", error, nextAttempt: failed + 1, nextAttemptAt }),
+        retryNow: this.#peers?.recovered$,
       }),
     );
+  }
+
+  /* Another store's attempt that failed a moment ago stands for this one, which is not sent. */
+  #createUnlessPeersFailed(opening: Opening): Observable<WorkbookSession> {
+    return defer(() => {
+      const failure = this.#peers?.recentFailure();
+      return failure ? throwError(() => failure) : this.#createOnce(opening);
+    });
+  }
+
+  /** Tells the other stores of the workbook how an attempt that was sent went. */
+  #tellPeers<T>(): MonoTypeOperatorFunction<T> {
+    return tap({
+      next: () => this.#peers?.tellCreated(),
+      error: (error: WorkbookError) => this.#peers?.tellFailed(error),
+    });
   }
 
   /**
@@ -671,6 +693,21 @@ export class SessionStore {
         return throwError(() => this.#afterSessionError(failure, session));
       }),
     );
+  }
+
+  #newPeers(): PeerOutages | null {
+    const { peers, graphBaseUrl, address, scheduler, random, retry } = this.#options;
+    const channel = peers === "default" ? defaultPeerChannel(graphBaseUrl, address.path) : peers;
+    if (channel === null) return null;
+    return new PeerOutages({
+      channel,
+      workbook: peerChannelName(graphBaseUrl, address.path),
+      maxRetryAfter: retry.maxRetryAfter,
+      owned: peers === "default",
+      scheduler,
+      random,
+      window: retry.baseDelay,
+    });
   }
 
   /* ---------------------------------------------------------- keeping alive */
@@ -864,10 +901,10 @@ export class SessionStore {
   #retryPolicy<T>(
     operation: "createSession" | "refreshSession" | "request",
     sessionful: boolean,
-    extra: Pick<RetryOptions, "shouldRetry" | "onRetry"> = {},
+    extra: Pick<RetryOptions, "shouldRetry" | "onRetry" | "retryNow"> = {},
   ): MonoTypeOperatorFunction<T> {
     const { retry, scheduler, random } = this.#options;
-    const { shouldRetry, onRetry } = extra;
+    const { shouldRetry, onRetry, retryNow } = extra;
     // Object.assign, not a spread: V8 (Node 20) builds a spread followed by more
     // properties through a slow path, microseconds each, and this runs per call.
     const options: RetryOptions = Object.assign({}, retry, {
@@ -880,6 +917,7 @@ export class SessionStore {
       },
     });
     if (shouldRetry) options.shouldRetry = shouldRetry;
+    if (retryNow) options.retryNow = retryNow;
     return retryWithBackoff<T>(options);
   }
 

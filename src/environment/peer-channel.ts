@@ -1,0 +1,45 @@
+/** What a {@link PeerChannel} hands its message listeners. */
+export interface PeerMessageEvent {
+  readonly data: unknown;
+}
+
+/**
+ * A channel between the stores of one workbook in different tabs (or in one
+ * page): a message posted by one store reaches every other store on the
+ * channel, but not itself. A `BroadcastChannel` fits as it is.
+ */
+export interface PeerChannel {
+  postMessage(message: unknown): void;
+  addEventListener(type: "message", listener: (event: PeerMessageEvent) => void): void;
+  removeEventListener(type: "message", listener: (event: PeerMessageEvent) => void): void;
+}
+
+/** A channel the store opens itself, and closes when it is disposed. */
+interface OwnedChannel extends PeerChannel {
+  close(): void;
+}
+
+type BroadcastChannelConstructor = new (name: string) => OwnedChannel;
+
+/**
+ * The channel a store uses when given none: a `BroadcastChannel` named after
+ * the Graph host and the workbook, in a browser page that has one; otherwise
+ * none. Looks at `globalThis` on each call, never at import.
+ */
+export function defaultPeerChannel(
+  graphBaseUrl: string,
+  workbookPath: string,
+): OwnedChannel | null {
+  const scope = globalThis as {
+    BroadcastChannel?: BroadcastChannelConstructor;
+    document?: unknown;
+  };
+  const isPage = typeof scope.document === "object" && scope.document !== null;
+  if (!isPage || typeof scope.BroadcastChannel !== "function") return null;
+  return new scope.BroadcastChannel(peerChannelName(graphBaseUrl, workbookPath));
+}
+
+/** The name of the default channel: one per Graph host and workbook. */
+export function peerChannelName(graphBaseUrl: string, workbookPath: string): string {
+  return `graph-workbook-session ${new URL(graphBaseUrl).origin}${workbookPath}`;
+}

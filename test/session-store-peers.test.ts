@@ -1,0 +1,425 @@
+import {
+  type AttemptFailedEvent,
+  type PeerChannel,
+  SessionStore,
+  type SessionStoreOptions,
+} from "graph-workbook-session";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  eventsOf,
+  recordEvents,
+  settleIo,
+  useHarness,
+  useVirtualTime,
+  WORKBOOK,
+} from "./support/harness";
+import { memoryPeers } from "./support/memory-peers";
+import { seededRandom } from "./support/seeded-random";
+
+/*
+ * Stores of one workbook in several tabs tell each other how createSession
+ * went, so that a group meets an outage like one store: one of them tries
+ * while Graph fails, the others count its failure as theirs, and all try again
+ * at once when one gets a session.
+ */
+
+const h = useHarness();
+beforeEach(useVirtualTime);
+
+const TABS = 8;
+const OUTAGE = 10_000;
+
+/** Fires timers one at a time, letting real I/O and messages finish after each, until `done`. */
+async function runTimersUntil(done: () => boolean, limitMs = 120_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  await settleIo();
+  while (!done() && Date.now() < end && vi.getTimerCount() > 0) {
+    await vi.advanceTimersToNextTimerAsync();
+    await settleIo();
+  }
+}
+
+/** Graph answers createSession with 503 for `ms` from now, then accepts. */
+function outageFor(ms: number): number {
+  const start = Date.now();
+  h.emulator.fault("createSession", {
+    status: 503,
+    times: Number.POSITIVE_INFINITY,
+    match: (request) => request.time < start + ms,
+  });
+  return start;
+}
+
+/** Opens `count` stores at once; returns each one's time to active (Infinity: it gave up). */
+async function openGroup(count: number, options: (tab: number) => Partial<SessionStoreOptions>) {
+  const start = Date.now();
+  const times: number[] = new Array(count).fill(Number.POSITIVE_INFINITY);
+  const errors: unknown[] = [];
+  let settled = 0;
+  const stores = Array.from({ length: count }, (_, tab) =>
+    h.store({ keepAlive: false, random: seededRandom(100 + tab), ...options(tab) }),
+  );
+  stores.forEach((store, tab) => {
+    store.open().then(
+      () => {
+        times[tab] = Date.now() - start;
+        settled += 1;
+      },
+      (error: unknown) => {
+        errors.push(error);
+        settled += 1;
+      },
+    );
+  });
+  await runTimersUntil(() => settled === count);
+  return { stores, times, errors };
+}
+
+const creations = () => h.emulator.requestsTo("createSession");
+
+describe("stores that share a channel", () => {
+  it("send one attempt per base delay while Graph fails, then all get a session at once", async () => {
+    const start = outageFor(OUTAGE);
+    const peers = memoryPeers();
+
+    const { times } = await openGroup(TABS, () => ({ peers: peers.channel() }));
+
+    const sent = creations().map((request) => request.time - start);
+    const firstRound = sent.filter((time) => time === 0);
+    const probes = sent.filter((time) => time > 0 && time < OUTAGE);
+    expect(firstRound).toHaveLength(TABS);
+    // One store tries again at most once per base delay (1000 ms) while the others wait.
+    expect(probes.length).toBeLessThanOrEqual(OUTAGE / 1000);
+    for (let index = 1; index < probes.length; index += 1) {
+      expect((probes[index] ?? 0) - (probes[index - 1] ?? 0)).toBeGreaterThanOrEqual(1000);
+    }
+    // After the outage: one success, then one creation per other store, within a base delay.
+    expect(sent.filter((time) => time >= OUTAGE)).toHaveLength(TABS);
+    expect(Math.max(...times)).toBeLessThan(Math.min(...sent.filter((t) => t >= OUTAGE)) + 1000);
+  });
+
+  it("send far fewer createSession requests than the same stores alone", async () => {
+    outageFor(OUTAGE);
+    await openGroup(TABS, () => ({ peers: false }));
+    const alone = creations().length;
+    h.emulator.clearRequests();
+
+    outageFor(OUTAGE);
+    const peers = memoryPeers();
+    await openGroup(TABS, () => ({ peers: peers.channel() }));
+    const together = creations().length;
+
+    expect(alone).toBeGreaterThanOrEqual(TABS * 4);
+    expect(together).toBeLessThan(alone / 1.5);
+  });
+
+  it("report an attempt they did not send as failed like the one it stands for, and say why", async () => {
+    outageFor(OUTAGE);
+    const peers = memoryPeers();
+    const first = h.store({ keepAlive: false, peers: peers.channel() });
+    const second = h.store({ keepAlive: false, peers: peers.channel() });
+    const events = recordEvents(second);
+
+    void first.open().catch(() => undefined);
+    await runTimersUntil(() => creations().length === 1);
+    const sentBefore = creations().length;
+    void second.open().catch(() => undefined);
+    await settleIo();
+
+    expect(creations()).toHaveLength(sentBefore);
+    const [failed] = eventsOf(events, "attempt-failed") as AttemptFailedEvent[];
+    expect(failed?.error).toMatchObject({
+      kind: "transient",
+      operation: "createSession",
+      status: 503,
+      code: "peerFailed",
+      retryable: true,
+    });
+    expect(failed?.error.message).toMatch(/another store of this workbook/);
+    expect(second.getState()).toMatchObject({
+      status: "creating",
+      attempt: 2,
+      lastError: { code: "peerFailed" },
+    });
+  });
+
+  it("still give up after their retries when Graph keeps failing", async () => {
+    outageFor(Number.POSITIVE_INFINITY);
+    const peers = memoryPeers();
+
+    const { times, errors } = await openGroup(TABS, () => ({ peers: peers.channel() }));
+
+    expect(times.every((time) => time === Number.POSITIVE_INFINITY)).toBe(true);
+    expect(errors).toHaveLength(TABS);
+    for (const error of errors) expect(error).toMatchObject({ kind: "transient", attempts: 6 });
+    // The first round, then about one attempt per second until the last store gives up (≤ 31 s).
+    expect(creations().length).toBeLessThanOrEqual(TABS + 32);
+  });
+
+  it("stop waiting when one of them gets a session, however long their own wait", async () => {
+    const start = outageFor(20_000);
+    const peers = memoryPeers();
+
+    const { times } = await openGroup(3, (tab) => ({
+      peers: peers.channel(),
+      retry: { retries: 8, baseDelay: 1000, maxDelay: 60_000 },
+      random: () => (tab === 0 ? 0 : 0.99),
+    }));
+
+    const firstSuccess = Math.min(
+      ...creations()
+        .filter((r) => r.time >= start + 20_000)
+        .map((r) => r.time),
+    );
+    for (const time of times) expect(start + time - firstSuccess).toBeLessThan(1000);
+  });
+
+  it("wait out a Retry-After that another store was given", async () => {
+    h.emulator.fault("createSession", { status: 429, retryAfter: 10 });
+    const peers = memoryPeers();
+    const first = h.store({ keepAlive: false, peers: peers.channel() });
+    const second = h.store({ keepAlive: false, peers: peers.channel() });
+
+    const firstOpen = first.open();
+    await runTimersUntil(() => creations().length === 1);
+    const throttledAt = creations()[0]?.time ?? Number.NaN;
+    const secondOpen = second.open();
+    await runTimersUntil(
+      () => second.getState().status === "active" && first.getState().status === "active",
+    );
+    await Promise.all([firstOpen, secondOpen]);
+
+    const later = creations().slice(1);
+    expect(later).toHaveLength(2);
+    for (const request of later) expect(request.time).toBeGreaterThanOrEqual(throttledAt + 10_000);
+  });
+});
+
+describe("what a store hears", () => {
+  it("ignores messages of other shapes, other workbooks and cooldowns longer than it accepts", async () => {
+    const peers = memoryPeers();
+    const store = h.store({ keepAlive: false, peers: peers.channel() });
+    const failure = {
+      type: "graph-workbook-session/create-failed",
+      kind: "transient",
+      status: 503,
+      code: null,
+      retryAfterMs: null,
+    };
+    const workbook = (peers.posted[0] as { workbook?: string } | undefined)?.workbook;
+    expect(workbook).toBeUndefined();
+
+    for (const data of [
+      null,
+      "create-failed",
+      42,
+      { ...failure },
+      {
+        ...failure,
+        workbook: "graph-workbook-session https://graph.microsoft.com/me/drive/items/OTHER",
+      },
+      { ...failure, workbook: ownKey(), kind: "fatal" },
+      { ...failure, workbook: ownKey(), status: 42 },
+      { ...failure, workbook: ownKey(), status: "503" },
+      { ...failure, workbook: ownKey(), code: "<script>" },
+      { ...failure, workbook: ownKey(), retryAfterMs: Number.NaN },
+      { ...failure, workbook: ownKey(), retryAfterMs: -1 },
+      { ...failure, workbook: ownKey(), retryAfterMs: 3_600_000 },
+      JSON.parse(`{"__proto__": {"kind": "transient"}, "workbook": ${JSON.stringify(ownKey())}}`),
+    ]) {
+      peers.deliver(data);
+    }
+
+    const events = recordEvents(store);
+    const start = Date.now();
+    const opened = store.open();
+    await runTimersUntil(() => store.getState().status !== "creating");
+    await opened;
+    expect(creations().map((request) => request.time)).toEqual([start]);
+    expect(eventsOf(events, "attempt-failed")).toEqual([]);
+  });
+
+  it("takes a well-formed failure for its workbook into account", async () => {
+    const peers = memoryPeers();
+    const store = h.store({ keepAlive: false, peers: peers.channel() });
+    peers.deliver({
+      type: "graph-workbook-session/create-failed",
+      workbook: ownKey(),
+      kind: "transient",
+      status: 503,
+      code: "serviceNotAvailable",
+      retryAfterMs: null,
+    });
+
+    const opened = store.open();
+    await settleIo();
+    expect(creations()).toHaveLength(0);
+    await runTimersUntil(() => store.getState().status === "active");
+    await opened;
+    expect(creations()).toHaveLength(1);
+  });
+
+  it("tells the others only of attempts that met Graph, and of a success after an outage", async () => {
+    outageFor(1500);
+    const peers = memoryPeers();
+    const store = h.store({ keepAlive: false, peers: peers.channel() });
+    peers.channel();
+
+    const opened = store.open();
+    await runTimersUntil(() => store.getState().status === "active");
+    await opened;
+
+    const types = peers.posted.map((message) => (message as { type: string }).type);
+    expect(types).toEqual([
+      "graph-workbook-session/create-failed",
+      "graph-workbook-session/create-failed",
+      "graph-workbook-session/created",
+    ]);
+    expect(peers.posted[0]).toEqual({
+      type: "graph-workbook-session/create-failed",
+      workbook: ownKey(),
+      kind: "transient",
+      status: 503,
+      code: expect.any(String),
+      retryAfterMs: null,
+    });
+    expect(JSON.stringify(peers.posted)).not.toMatch(/canary|Bearer|token/i);
+  });
+
+  it("says nothing when its session opens at the first try", async () => {
+    const peers = memoryPeers();
+    const store = h.store({ keepAlive: false, peers: peers.channel() });
+    const opened = store.open();
+    await runTimersUntil(() => store.getState().status === "active");
+    await opened;
+    expect(peers.posted).toEqual([]);
+  });
+
+  it("opens normally when the channel throws on every message", async () => {
+    outageFor(1500);
+    const broken: PeerChannel = {
+      postMessage: () => {
+        throw new Error("closed");
+      },
+      addEventListener: () => undefined,
+      removeEventListener: () => undefined,
+    };
+    const store = h.store({ keepAlive: false, peers: broken });
+    const opened = store.open();
+    await runTimersUntil(() => store.getState().status === "active");
+    await expect(opened).resolves.toMatchObject({ id: expect.any(String) });
+  });
+
+  it("stops listening when disposed", async () => {
+    const peers = memoryPeers();
+    const store = h.store({ keepAlive: false, peers: peers.channel() });
+    expect(peers.listenerCount()).toBe(1);
+    await store.dispose();
+    expect(peers.listenerCount()).toBe(0);
+  });
+
+  it("works over Node's BroadcastChannel", async () => {
+    const start = outageFor(5000);
+    const name = `peers test ${Math.random()}`;
+    const channels = [
+      new BroadcastChannel(name),
+      new BroadcastChannel(name),
+      new BroadcastChannel(name),
+    ];
+    try {
+      const { times } = await openGroup(3, (tab) => ({ peers: channels[tab] as PeerChannel }));
+      expect(times.every(Number.isFinite)).toBe(true);
+      const probes = creations().filter((r) => r.time > start && r.time < start + 5000);
+      expect(probes.length).toBeLessThanOrEqual(5);
+    } finally {
+      for (const channel of channels) channel.close();
+    }
+  });
+});
+
+describe("the default channel", () => {
+  class FakeBroadcastChannel {
+    static made: FakeBroadcastChannel[] = [];
+    closed = false;
+    constructor(readonly name: string) {
+      FakeBroadcastChannel.made.push(this);
+    }
+    postMessage() {}
+    addEventListener() {}
+    removeEventListener() {}
+    close() {
+      this.closed = true;
+    }
+  }
+
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    FakeBroadcastChannel.made = [];
+  });
+
+  it("is a BroadcastChannel per Graph host and workbook in a browser page, closed on dispose", async () => {
+    vi.stubGlobal("BroadcastChannel", FakeBroadcastChannel);
+    vi.stubGlobal("document", {
+      visibilityState: "visible",
+      addEventListener() {},
+      removeEventListener() {},
+    });
+
+    const store = new SessionStore({
+      client: h.client,
+      workbook: WORKBOOK,
+      environment: quietEnvironment,
+    });
+    expect(FakeBroadcastChannel.made.map((channel) => channel.name)).toEqual([ownKey()]);
+    await store.dispose();
+    expect(FakeBroadcastChannel.made[0]?.closed).toBe(true);
+  });
+
+  it("is none outside a page, or with peers: false", async () => {
+    vi.stubGlobal("BroadcastChannel", FakeBroadcastChannel);
+    const outside = new SessionStore({ client: h.client, workbook: WORKBOOK });
+    vi.stubGlobal("document", {
+      visibilityState: "visible",
+      addEventListener() {},
+      removeEventListener() {},
+    });
+    const off = new SessionStore({
+      client: h.client,
+      workbook: WORKBOOK,
+      peers: false,
+      environment: quietEnvironment,
+    });
+    expect(FakeBroadcastChannel.made).toEqual([]);
+    await Promise.all([outside.dispose(), off.dispose()]);
+  });
+
+  it("leaves a channel it was given open", async () => {
+    const peers = memoryPeers();
+    const channel = Object.assign(peers.channel(), { close: vi.fn() });
+    const store = h.store({ peers: channel });
+    await store.dispose();
+    expect(channel.close).not.toHaveBeenCalled();
+  });
+
+  it("refuses something that is not a channel, naming the option", () => {
+    expect(() => h.store({ peers: {} as PeerChannel })).toThrow(TypeError);
+    expect(() => h.store({ peers: {} as PeerChannel })).toThrow(
+      /^peers must be false or have postMessage/,
+    );
+    expect(() => h.store({ peers: true as unknown as false })).toThrow(/peers/);
+  });
+});
+
+const quietEnvironment = {
+  isVisible: () => true,
+  isOnline: () => true,
+  watch: () => () => undefined,
+};
+
+/**
+ * What the stores of the test workbook call it in messages: the emulator's
+ * client addresses Graph's own host, and the emulator answers for it.
+ */
+function ownKey(): string {
+  return `graph-workbook-session https://graph.microsoft.com${WORKBOOK}`;
+}

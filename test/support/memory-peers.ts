@@ -1,0 +1,57 @@
+import type { PeerChannel, PeerMessageEvent } from "graph-workbook-session";
+
+type Listener = (event: PeerMessageEvent) => void;
+
+/**
+ * Channels that reach each other in memory, as a `BroadcastChannel` of one
+ * name reaches the other tabs: a message goes to every other channel of the
+ * hub, never back to its sender, as a copy, after the current task.
+ */
+export function memoryPeers() {
+  const channels = new Set<MemoryChannel>();
+  const posted: unknown[] = [];
+
+  class MemoryChannel implements PeerChannel {
+    readonly listeners = new Set<Listener>();
+
+    postMessage(message: unknown): void {
+      posted.push(message);
+      for (const channel of channels) {
+        if (channel === this) continue;
+        const data = structuredClone(message);
+        queueMicrotask(() => {
+          for (const listener of channel.listeners) listener({ data });
+        });
+      }
+    }
+
+    addEventListener(_type: "message", listener: Listener): void {
+      this.listeners.add(listener);
+    }
+
+    removeEventListener(_type: "message", listener: Listener): void {
+      this.listeners.delete(listener);
+    }
+  }
+
+  return {
+    /** Every message posted on the hub, in order. */
+    posted,
+    /** A new channel on the hub. */
+    channel(): MemoryChannel {
+      const channel = new MemoryChannel();
+      channels.add(channel);
+      return channel;
+    },
+    /** Listeners still attached across the hub's channels. */
+    listenerCount(): number {
+      let count = 0;
+      for (const channel of channels) count += channel.listeners.size;
+      return count;
+    },
+    /** Sends `data` to every channel of the hub as if another tab had posted it. */
+    deliver(data: unknown): void {
+      for (const channel of channels) for (const listener of channel.listeners) listener({ data });
+    },
+  };
+}
