@@ -273,6 +273,33 @@ describe("the example app in Chromium", () => {
     await waitForStatus(page, "active");
   });
 
+  it("lets two tabs of one workbook meet an outage as one, over a BroadcastChannel", async () => {
+    const first = await open("01TWOTABS");
+    const second = await first.context.newPage();
+    await second.goto(first.page.url());
+    await second.locator("body[data-ready=true]").waitFor();
+    spa.emulator.fault("createSession", { status: 503, times: 4 });
+
+    await Promise.all([first.page.click("#open"), second.click("#open")]);
+    await Promise.all([waitForStatus(first.page, "active"), waitForStatus(second, "active")]);
+
+    const notSentLines = await Promise.all(
+      [first.page, second].map((tab) =>
+        tab.locator(".log-line", { hasText: "not sent: another tab just got 503" }).count(),
+      ),
+    );
+    expect(notSentLines.reduce((sum, lines) => sum + lines, 0)).toBeGreaterThan(0);
+    await screenshot(second, "09-two-tabs");
+    // Past the first two tries (one per tab, perhaps both at once), one tab tries at a time,
+    // a base delay after the last failure either tab heard of (less the message's way).
+    const times = requestsFor(first.workbook, "createSession").map((request) => request.time);
+    expect(times.length).toBeGreaterThanOrEqual(5);
+    for (const index of [2, 3]) {
+      const gap = (times[index] ?? 0) - (times[index - 1] ?? 0);
+      expect(gap).toBeGreaterThanOrEqual(BASE_DELAY - 50);
+    }
+  });
+
   it("keeps the session through the tab being hidden and shown (simulated hiding)", async () => {
     const { page, workbook } = await open("01HIDDEN", { keepAliveAfter: "1600" });
     await page.click("#open");

@@ -24,7 +24,7 @@ export function seconds(ms: number): string {
 /** The error in a few words: status, codes and what the Retry-After said. */
 export function summarizeError(error: WorkbookError): string {
   const status = error.status === null ? "no answer" : String(error.status);
-  const code = error.innerCode ?? error.code ?? "";
+  const code = error.code === "peerFailed" ? "" : (error.innerCode ?? error.code ?? "");
   const parts = [`${status} ${code}`.trim(), error.kind];
   if (error.kind === "throttled") parts.push(cooldownText(error.retryAfterMs));
   return parts.join(", ");
@@ -42,6 +42,13 @@ export function describeEvent(event: SessionEvent): LogLine {
     case "create-requested":
       return line("info", `Creating a session (${CREATE_REASONS[event.reason]})`);
     case "attempt-failed":
+      if (event.error.code === "peerFailed") {
+        return line(
+          "warn",
+          `${event.operation} try ${event.attempt} not sent: another tab just got ` +
+            summarizeError(event.error),
+        );
+      }
       return line(
         "warn",
         `${event.operation} try ${event.attempt} failed: ${summarizeError(event.error)}`,
