@@ -70,6 +70,21 @@ describe("retryWithBackoff with retryNow", () => {
     });
   });
 
+  it("waits the whole backoff when retryNow completes without emitting", () => {
+    marbleScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold<string>("-#", undefined, failure("transient"));
+      const retryNow = cold("|");
+      const options = { retries: 1, baseDelay: 100, jitter: "none" as const, retryNow };
+
+      expectObservable(source.pipe(retryWithBackoff(options))).toBe(
+        "102ms #",
+        undefined,
+        failure("transient").withAttempts(2),
+      );
+      expectSubscriptions(source.subscriptions).toBe(["^!", "101ms ^!"]);
+    });
+  });
+
   it("refuses a retryNow that is not an Observable, naming it", () => {
     expect(() => retryWithBackoff({ retryNow: (() => undefined) as never })).toThrow(
       /^options\.retryNow must be an rxjs Observable/,

@@ -1,8 +1,10 @@
 import {
   asyncScheduler,
+  concat,
   isObservable,
   type MonoTypeOperatorFunction,
   map,
+  NEVER,
   type Observable,
   race,
   retry,
@@ -139,7 +141,9 @@ function waitFor(delay: number, error: WorkbookError, settings: RetrySettings): 
   if (retryNow === undefined) return wait$;
 
   const cooldownEnds = scheduler.now() + Math.ceil(error.retryAfterMs ?? 0);
-  const early$ = retryNow.pipe(
+  // A retryNow that completes without emitting must not end the wait: race() follows
+  // whichever source completes first, too.
+  const early$ = concat(retryNow, NEVER).pipe(
     take(1),
     switchMap(() => timer(Math.max(0, cooldownEnds - scheduler.now()), scheduler)),
   );
