@@ -78,7 +78,7 @@ export function classifyFailure(failure: GraphFailure, context: ClassifyContext)
   const evidence: Evidence = {
     status: failure.status,
     chain,
-    note: chain === null ? notGraphFormat(describeBody(failure.body)) : null,
+    note: chain === null ? notGraphFormat(failure.body) : null,
     retryAfter: failure.retryAfter ?? null,
     requestId: failure.requestId ?? null,
   };
@@ -162,7 +162,7 @@ export async function errorFromResponse(
   let note: string | null = null;
   if (body === null) note = "The response body could not be read.";
   else if (body.truncated) note = tooLong(contentType);
-  else if (chain === null) note = notGraphFormat(describeBody(body.text), contentType);
+  else if (chain === null) note = notGraphFormat(body.text, contentType);
 
   return fromEvidence(
     {
@@ -263,7 +263,7 @@ function fromGraphClientError(
   const evidence: Evidence = {
     status: error.statusCode,
     chain: chain ?? fallbackChain(error),
-    note: chain === null ? notGraphFormat(describeBody(error.body)) : null,
+    note: chain === null ? notGraphFormat(error.body) : null,
     retryAfter: headerOf(error.headers, "retry-after"),
     requestId: typeof error.requestId === "string" ? error.requestId : null,
   };
@@ -299,8 +299,8 @@ function fromNoResponse(error: GraphClientErrorLike, context: ClassifyContext): 
   const name = cleanCode(error.code) ?? "Error";
   if (name === "AbortError") return simpleError("aborted", null, error, context);
 
-  const reason = typeof error.message === "string" && error.message !== "" ? error.message : null;
-  const what = reason === null ? name : `${name}: ${quoteServerText(reason)}`;
+  const reason = quotedMessage(error);
+  const what = reason === null ? name : `${name}: ${reason}`;
   if (name === "SyntaxError") {
     return simpleError("fatal", `The response could not be read (${what}).`, error, context);
   }
@@ -328,10 +328,14 @@ function simpleError(
 
 function describeThrown(error: unknown, name: string | null): string {
   if (name === null) return `A value that is not an error was thrown (${typeof error}).`;
+  const reason = quotedMessage(error);
+  return `An unexpected ${name} was thrown${reason === null ? "" : `: ${reason}`}.`;
+}
+
+/** An error's own message, quoted as server text, or null when it has none. */
+function quotedMessage(error: unknown): string | null {
   const message = (error as { message?: unknown }).message;
-  const reason =
-    typeof message === "string" && message !== "" ? `: ${quoteServerText(message)}` : "";
-  return `An unexpected ${name} was thrown${reason}.`;
+  return typeof message === "string" && message !== "" ? quoteServerText(message) : null;
 }
 
 function errorName(error: unknown): string | null {
@@ -360,9 +364,9 @@ async function readErrorBody(response: Response): Promise<BodyText | null> {
   }
 }
 
-function notGraphFormat(what: string, contentType = ""): string {
+function notGraphFormat(body: unknown, contentType = ""): string {
   const type = contentType === "" ? "" : `, content type ${contentType}`;
-  return `The response body was not in Graph's error format (${what}${type}).`;
+  return `The response body was not in Graph's error format (${describeBody(body)}${type}).`;
 }
 
 function tooLong(contentType: string): string {

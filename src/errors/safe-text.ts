@@ -12,6 +12,12 @@ export const MAX_CODE_LENGTH = 100;
 
 const codePattern = /^[A-Za-z0-9_.:-]+$/;
 
+/*
+ * Control characters (C0, DEL and C1), zero-width spaces and joiners, direction marks, bidi
+ * embeddings and isolates, and the byte-order mark: characters that hide or reorder text.
+ */
+const invisible = /[\p{Cc}\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/gu;
+
 const secretPatterns: readonly [RegExp, string][] = [
   [/\bBearer\s+[A-Za-z0-9._~+/-]+=*/gi, "Bearer [redacted]"],
   [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, "[redacted token]"],
@@ -24,7 +30,7 @@ const secretPatterns: readonly [RegExp, string][] = [
  * result cut to `maxLength` characters (ending with an ellipsis when cut).
  */
 export function cleanText(text: string, maxLength: number): string {
-  let clean = replaceInvisible(text).replace(/\s+/g, " ").trim();
+  let clean = text.replace(invisible, " ").replace(/\s+/g, " ").trim();
   for (const [pattern, replacement] of secretPatterns) {
     clean = clean.replace(pattern, replacement);
   }
@@ -68,25 +74,6 @@ export function quoteServerText(text: string): string {
     hasLetterAndDigit.test(run) ? "[redacted]" : run,
   );
   return quote(masked);
-}
-
-function replaceInvisible(text: string): string {
-  let out = "";
-  for (const char of text) {
-    out += isInvisible(char.codePointAt(0) ?? 0) ? " " : char;
-  }
-  return out;
-}
-
-function isInvisible(code: number): boolean {
-  return (
-    code < 0x20 ||
-    (code >= 0x7f && code <= 0x9f) ||
-    (code >= 0x200b && code <= 0x200f) ||
-    (code >= 0x202a && code <= 0x202e) ||
-    (code >= 0x2066 && code <= 0x2069) ||
-    code === 0xfeff
-  );
 }
 
 function truncate(text: string, maxLength: number): string {

@@ -71,45 +71,36 @@ const brand = Symbol.for("graph-workbook-session.WorkbookError");
  */
 export class WorkbookError extends Error {
   override readonly name = "WorkbookError" as const;
+  // Declared only: the constructor sets them all at once, from the normalized init.
   /** What the failure means for the caller; see {@link ErrorKind}. */
-  readonly kind: ErrorKind;
+  declare readonly kind: ErrorKind;
   /** The Graph call that failed. */
-  readonly operation: GraphOperation;
+  declare readonly operation: GraphOperation;
   /** The HTTP status, or null when no response arrived. */
-  readonly status: number | null;
+  declare readonly status: number | null;
   /** The top-level Graph error code, or null. */
-  readonly code: string | null;
+  declare readonly code: string | null;
   /** The second-level Graph error code, or null. */
-  readonly innerCode: string | null;
+  declare readonly innerCode: string | null;
   /** Every Graph error code from the top level down; empty when there were none. */
-  readonly codes: readonly string[];
+  declare readonly codes: readonly string[];
   /** The cooldown the server asked for, in ms, or null when it gave none. */
-  readonly retryAfterMs: number | null;
+  declare readonly retryAfterMs: number | null;
   /** How many attempts were made, counting the one that failed last. */
-  readonly attempts: number;
+  declare readonly attempts: number;
   /** The request id Graph reported, or null. */
-  readonly requestId: string | null;
+  declare readonly requestId: string | null;
   /** The extra sentence of the message (server text or what was malformed), or null. */
-  readonly detail: string | null;
+  declare readonly detail: string | null;
   /** True when the failed request itself may be sent again (`throttled` or `transient`). */
-  readonly retryable: boolean;
+  declare readonly retryable: boolean;
 
   constructor(init: WorkbookErrorInit) {
     const fields = normalize(init);
     super(describeError(fields), Object.hasOwn(init, "cause") ? { cause: init.cause } : {});
     Object.defineProperty(this, brand, { value: true });
 
-    this.kind = fields.kind;
-    this.operation = fields.operation;
-    this.status = fields.status;
-    this.code = fields.code;
-    this.innerCode = fields.innerCode;
-    this.codes = fields.codes;
-    this.retryAfterMs = fields.retryAfterMs;
-    this.attempts = fields.attempts;
-    this.requestId = fields.requestId;
-    this.detail = fields.detail;
-    this.retryable = isRetryableKind(fields.kind);
+    Object.assign(this, fields, { retryable: isRetryableKind(fields.kind) });
   }
 
   /** Returns a copy of this error that reports `attempts` attempts, with its message updated. */
@@ -184,7 +175,7 @@ function normalize(init: WorkbookErrorInit): Fields {
   return {
     kind: init.kind,
     operation: init.operation,
-    status: typeof init.status === "number" && Number.isFinite(init.status) ? init.status : null,
+    status: Number.isFinite(init.status) ? init.status : null,
     code,
     innerCode,
     codes: normalizeCodes(init.codes, code, innerCode),
@@ -212,7 +203,7 @@ function normalizeCodes(
 }
 
 function normalizeCooldown(ms: number | null | undefined): number | null {
-  return typeof ms === "number" && ms >= 0 && !Number.isNaN(ms) ? ms : null;
+  return typeof ms === "number" && ms >= 0 ? ms : null;
 }
 
 function normalizeAttempts(attempts: number | undefined): number {

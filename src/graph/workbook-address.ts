@@ -1,4 +1,5 @@
 import { describeValue } from "../options/read-option";
+import { hasControlCharacter } from "./client-path";
 
 /** A workbook's driveItem address, checked and percent-encoded, ready to put in a URL. */
 export interface WorkbookAddress {
@@ -8,40 +9,33 @@ export interface WorkbookAddress {
   readonly addressedBy: "id" | "path";
 }
 
-interface AddressForm {
-  readonly pattern: RegExp;
-  /** The path before the item part, with `{0}`, `{1}`… standing for the captured ids. */
-  readonly prefix: string;
-  readonly addressedBy: "id" | "path";
-}
+/*
+ * Addresses are written as shapes: `ID` stands for an id and `PATH` for an item's path under
+ * the drive root, written `root:/{path}:`. A shape with its placeholders filled in is also
+ * the encoded address.
+ */
 
+/* The drives Graph documents; the items in each are addressed by id or by path. */
+const drives = [
+  "/me/drive",
+  "/drives/ID",
+  "/sites/ID/drive",
+  "/sites/ID/drives/ID",
+  "/users/ID/drive",
+  "/groups/ID/drive",
+];
+
+/* Every documented driveItem form, plus Graph's `/workbooks/{id}` shortcut. */
+const shapes = [
+  ...drives.flatMap((drive) => [`${drive}/items/ID`, `${drive}/PATH`]),
+  "/workbooks/ID",
+];
+
+const PLACEHOLDER = /ID|PATH/g;
 const ID = "([^/]+)";
 const ITEM_PATH = "root:/(.+?):?";
 
-/* Every documented driveItem form, plus Graph's `/workbooks/{id}` shortcut. */
-const forms: readonly AddressForm[] = [
-  item("/me/drive/items/ID", "/me/drive/items/{0}"),
-  byPath("/me/drive/PATH", "/me/drive/root:/{0}:"),
-  item("/drives/ID/items/ID", "/drives/{0}/items/{1}"),
-  byPath("/drives/ID/PATH", "/drives/{0}/root:/{1}:"),
-  item("/sites/ID/drive/items/ID", "/sites/{0}/drive/items/{1}"),
-  item("/sites/ID/drives/ID/items/ID", "/sites/{0}/drives/{1}/items/{2}"),
-  byPath("/sites/ID/drive/PATH", "/sites/{0}/drive/root:/{1}:"),
-  byPath("/sites/ID/drives/ID/PATH", "/sites/{0}/drives/{1}/root:/{2}:"),
-  item("/users/ID/drive/items/ID", "/users/{0}/drive/items/{1}"),
-  byPath("/users/ID/drive/PATH", "/users/{0}/drive/root:/{1}:"),
-  item("/groups/ID/drive/items/ID", "/groups/{0}/drive/items/{1}"),
-  byPath("/groups/ID/drive/PATH", "/groups/{0}/drive/root:/{1}:"),
-  item("/workbooks/ID", "/workbooks/{0}"),
-];
-
-function item(shape: string, template: string): AddressForm {
-  return { pattern: compile(shape), prefix: template, addressedBy: "id" };
-}
-
-function byPath(shape: string, template: string): AddressForm {
-  return { pattern: compile(shape), prefix: template, addressedBy: "path" };
-}
+const forms = shapes.map((shape) => ({ shape, pattern: compile(shape) }));
 
 function compile(shape: string): RegExp {
   const source = shape.replaceAll("ID", ID).replace("PATH", ITEM_PATH);
@@ -68,7 +62,10 @@ export function parseWorkbookAddress(input: unknown, optionName = "workbook"): W
     const match = form.pattern.exec(trimmed);
     if (!match) continue;
     const parts = match.slice(1).map((part) => part ?? "");
-    return { path: fill(form, parts, input, optionName), addressedBy: form.addressedBy };
+    return {
+      path: fill(form.shape, parts, input, optionName),
+      addressedBy: form.shape.endsWith("PATH") ? "path" : "id",
+    };
   }
 
   throw new RangeError(
@@ -108,23 +105,18 @@ function trimAddress(input: string): string {
   return address.replace(/\/workbook$/i, "");
 }
 
-function fill(form: AddressForm, parts: string[], input: string, optionName: string): string {
-  const last = parts.length - 1;
-  const encoded = parts.map((part, index) =>
-    form.addressedBy === "path" && index === last
-      ? encodeItemPath(part, input, optionName)
-      : encodeId(part, input, optionName),
-  );
-  return form.prefix.replace(/\{(\d)\}/g, (_, index: string) => encoded[Number(index)] ?? "");
+/** Puts the encoded parts in place of the shape's placeholders, in order. */
+function fill(shape: string, parts: string[], input: string, optionName: string): string {
+  let index = 0;
+  return shape.replace(PLACEHOLDER, (placeholder) => {
+    const encoded = encodePart(parts[index++] ?? "", input, optionName);
+    return placeholder === "PATH" ? `root:/${encoded}:` : encoded;
+  });
 }
 
-function encodeId(id: string, input: string, optionName: string): string {
-  checkSegment(id, input, optionName);
-  return encodeSegment(id);
-}
-
-function encodeItemPath(path: string, input: string, optionName: string): string {
-  const segments = path.split("/");
+/** Checks and encodes an id (one segment) or an item path (segments joined by `/`). */
+function encodePart(part: string, input: string, optionName: string): string {
+  const segments = part.split("/");
   for (const segment of segments) checkSegment(segment, input, optionName);
   return segments.map(encodeSegment).join("/");
 }
@@ -139,7 +131,7 @@ function checkSegment(segment: string, input: string, optionName: string): void 
 function unsafeReason(segment: string): string | null {
   if (segment.trim() === "") return "has an empty name in it.";
   if (segment === "." || segment === "..") return "has a '.' or '..' step in it.";
-  if (hasForbiddenCharacter(segment)) {
+  if (hasControlCharacter(segment) || /[?#\\]/.test(segment)) {
     return (
       "contains '?', '#', '\\' or a control character, which this form cannot carry; " +
       "address the item by id instead."
@@ -149,14 +141,6 @@ function unsafeReason(segment: string): string | null {
     return "looks percent-encoded; pass names as they are and the store encodes them.";
   }
   return null;
-}
-
-function hasForbiddenCharacter(segment: string): boolean {
-  for (const char of segment) {
-    const code = char.charCodeAt(0);
-    if (code < 0x20 || code === 0x7f || char === "?" || char === "#" || char === "\\") return true;
-  }
-  return false;
 }
 
 /* Ids such as SharePoint site ids keep their commas; everything else is escaped. */

@@ -51,14 +51,9 @@ function parseImfFixdate(text: string): number | null {
   const [, day = 0, , year = 0, hour = 0, minute = 0, second = 0] = match.map(Number);
   const time = Date.UTC(year, month, day, hour, minute, second);
 
-  // Date.UTC rolls over out-of-range parts (31 Feb becomes 3 Mar); reject those instead.
-  const date = new Date(time);
-  const valid =
-    month >= 0 &&
-    date.getUTCFullYear() === year &&
-    date.getUTCDate() === day &&
-    date.getUTCHours() === hour &&
-    date.getUTCMinutes() === minute &&
-    date.getUTCSeconds() === second;
-  return valid ? time : null;
+  // Date.UTC rolls over out-of-range parts (31 Feb becomes 3 Mar, an unknown month the
+  // December before): such a date reads back differently, and is rejected. The weekday is
+  // not checked.
+  const readBack = new Date(time).toUTCString();
+  return readBack.slice(5) === text.slice(5) ? time : null;
 }

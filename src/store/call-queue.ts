@@ -15,11 +15,6 @@ export class CallQueue {
     this.#limit = limit;
   }
 
-  /** How many sources run now, and how many wait for a slot. */
-  get size(): { readonly running: number; readonly waiting: number } {
-    return { running: this.#running, waiting: this.#waiting.size };
-  }
-
   /** Mirrors `source`, subscribing to it only when a slot is free. */
   schedule<T>(source: Observable<T>): Observable<T> {
     return new Observable<T>((subscriber) => {

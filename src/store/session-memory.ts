@@ -139,15 +139,13 @@ export interface SessionKind {
   readonly deferCoauthoringMerge: boolean | undefined;
 }
 
+/* E.g. `scratch:commitExplicitly=true:`; a flag left unset is left out. */
 function kindPart(kind: SessionKind): string {
-  const flags = [
-    kind.persistChanges ? "" : "scratch:",
-    kind.commitExplicitly === undefined ? "" : `commitExplicitly=${kind.commitExplicitly}:`,
-    kind.deferCoauthoringMerge === undefined
-      ? ""
-      : `deferCoauthoringMerge=${kind.deferCoauthoringMerge}:`,
-  ];
-  return flags.join("");
+  let part = kind.persistChanges ? "" : "scratch:";
+  for (const flag of ["commitExplicitly", "deferCoauthoringMerge"] as const) {
+    if (kind[flag] !== undefined) part += `${flag}=${kind[flag]}:`;
+  }
+  return part;
 }
 
 interface StoredRecord extends RememberedSession {
