@@ -1,19 +1,37 @@
-import { Observable } from "rxjs";
+import { Observable, type SchedulerLike, type Subscription } from "rxjs";
+
+/** A time limit for {@link fromAbortable}. */
+export interface AbortableDeadline {
+  /** How long the call may take, in ms of `scheduler`'s time. */
+  readonly ms: number;
+  readonly scheduler: SchedulerLike;
+  /** The error the stream fails with when the time is up. */
+  readonly error: () => unknown;
+}
 
 /**
  * Turns a promise-returning call that takes an `AbortSignal` into a cold
  * observable. Each subscription makes the call once; unsubscribing before it
  * settles aborts it, so an abandoned request never keeps running. Once it has
  * settled the signal is left alone: a raw response's body may still be unread.
+ *
+ * With a `deadline`, a call still running when it has passed is aborted and the
+ * stream fails with the deadline's error, as rxjs `timeout` would have it; one
+ * operator fewer on every request.
  */
-export function fromAbortable<T>(call: (signal: AbortSignal) => Promise<T>): Observable<T> {
+export function fromAbortable<T>(
+  call: (signal: AbortSignal) => Promise<T>,
+  deadline?: AbortableDeadline,
+): Observable<T> {
   return new Observable<T>((subscriber) => {
     const controller = new AbortController();
     let settled = false;
+    let timer: Subscription | undefined;
 
     call(controller.signal).then(
       (value) => {
         settled = true;
+        timer?.unsubscribe();
         subscriber.next(value);
         subscriber.complete();
       },
@@ -23,7 +41,20 @@ export function fromAbortable<T>(call: (signal: AbortSignal) => Promise<T>): Obs
       },
     );
 
+    if (deadline) {
+      timer = deadline.scheduler.schedule(() => {
+        if (!settled) controller.abort();
+        settled = true;
+        try {
+          subscriber.error(deadline.error());
+        } catch (error) {
+          subscriber.error(error);
+        }
+      }, deadline.ms);
+    }
+
     return () => {
+      timer?.unsubscribe();
       if (!settled) controller.abort();
     };
   });

@@ -12,7 +12,6 @@ import {
   type SchedulerLike,
   switchMap,
   throwError,
-  timeout,
   timer,
 } from "rxjs";
 import {
@@ -275,6 +274,11 @@ export class SessionApi {
     sessionful = false,
   ): Observable<T> {
     const { attemptTimeout, scheduler } = this.#config;
+    const deadline = {
+      ms: attemptTimeout,
+      scheduler,
+      error: () => attemptTimedOut(operation, attemptTimeout),
+    };
 
     return fromAbortable(async (signal) => {
       const response = await send(signal).catch((error: unknown) => {
@@ -283,13 +287,7 @@ export class SessionApi {
       if (!response.ok)
         throw await errorFromResponse(response, this.context(operation, sessionful));
       return read(response);
-    }).pipe(
-      timeout({
-        first: attemptTimeout,
-        scheduler,
-        with: () => throwError(() => attemptTimedOut(operation, attemptTimeout)),
-      }),
-    );
+    }, deadline);
   }
 
   /** A raw request to a path under the workbook: the response is read here, not by the client. */

@@ -1,4 +1,4 @@
-import { castDraft, type Draft, Immer } from "immer";
+import { castDraft, type Draft, freeze, Immer } from "immer";
 import type { SessionAction } from "./session-action";
 import type { CreatingState, SessionState } from "./session-state";
 
@@ -9,12 +9,9 @@ const immer = new Immer({ autoFreeze: true });
 /** The state every store starts in, frozen. */
 export const initialSessionState: SessionState = Object.freeze({ status: "idle" });
 
-type Recipe<A extends SessionAction> = (
-  draft: Draft<SessionState>,
-  action: A,
-) => Draft<SessionState> | undefined;
+type Reducer<A extends SessionAction> = (state: SessionState, action: A) => SessionState;
 
-type Recipes = { [T in SessionAction["type"]]: Recipe<Extract<SessionAction, { type: T }>> };
+type Reducers = { [T in SessionAction["type"]]: Reducer<Extract<SessionAction, { type: T }>> };
 
 /*
  * The state of a creation's first attempt, written as a literal rather than
@@ -22,72 +19,96 @@ type Recipes = { [T in SessionAction["type"]]: Recipe<Extract<SessionAction, { t
  * properties through a slow path, microseconds each, on every open().
  */
 function firstAttempt(lastError: CreatingState["lastError"], changesLost: boolean): CreatingState {
-  return { status: "creating", attempt: 1, nextAttemptAt: null, lastError, changesLost };
+  return freeze({
+    status: "creating",
+    attempt: 1,
+    nextAttemptAt: null,
+    lastError,
+    changesLost,
+  });
 }
 
 /*
- * A recipe either edits the draft in place (same status) or returns a whole new
- * state (a new status). Editing in place with equal values leaves the draft
- * unchanged, so immer hands back the very same object and nothing is emitted.
+ * A whole new state (a new status) is built as it is and frozen with immer's
+ * `freeze`, which costs a fraction of a draft; immer drafts only edits in place
+ * (same status). An action that would set the values the
+ * state already has returns the very same object, as immer would, so nothing
+ * is emitted; checking that first spares a draft on every open().
  */
-const recipes: Recipes = {
-  "create-requested": (draft) => {
-    if (draft.status === "creating" || draft.status === "active") return undefined;
-    return castDraft(firstAttempt(null, false));
+const reducers: Reducers = {
+  "create-requested": (state) =>
+    state.status === "creating" || state.status === "active" ? state : firstAttempt(null, false),
+
+  "attempt-started": (state, { attempt, sendsAt }) => {
+    if (state.status !== "creating") return state;
+    if (Object.is(state.attempt, attempt) && Object.is(state.nextAttemptAt, sendsAt)) return state;
+    return edit(state, (draft) => {
+      draft.attempt = attempt;
+      draft.nextAttemptAt = sendsAt;
+    });
   },
 
-  "attempt-started": (draft, { attempt, sendsAt }) => {
-    if (draft.status !== "creating") return undefined;
-    draft.attempt = attempt;
-    draft.nextAttemptAt = sendsAt;
-    return undefined;
+  "attempt-failed": (state, { error, nextAttempt, nextAttemptAt }) => {
+    if (state.status !== "creating") return state;
+    return edit(state, (draft) => {
+      draft.attempt = nextAttempt;
+      draft.lastError = castDraft(error);
+      draft.nextAttemptAt = nextAttemptAt;
+    });
   },
 
-  "attempt-failed": (draft, { error, nextAttempt, nextAttemptAt }) => {
-    if (draft.status !== "creating") return undefined;
-    draft.attempt = nextAttempt;
-    draft.lastError = castDraft(error);
-    draft.nextAttemptAt = nextAttemptAt;
-    return undefined;
-  },
-
-  created: (draft, { session }) => {
-    if (draft.status === "active") {
-      draft.session.id = session.id;
-      draft.session.persistChanges = session.persistChanges;
-      return undefined;
+  created: (state, { session }) => {
+    if (state.status === "active") {
+      const same =
+        Object.is(state.session.id, session.id) &&
+        Object.is(state.session.persistChanges, session.persistChanges);
+      if (same) return state;
+      return edit(state, (draft) => {
+        draft.session.id = session.id;
+        draft.session.persistChanges = session.persistChanges;
+      });
     }
-    const changesLost = draft.status === "creating" && draft.changesLost;
-    return castDraft({ status: "active", session: { ...session }, changesLost });
+    const changesLost = state.status === "creating" && state.changesLost;
+    return freeze({ status: "active", session: { ...session }, changesLost }, true);
   },
 
-  failed: (draft, { error }) => {
-    if (draft.status === "failed" && draft.error === error) return undefined;
-    return castDraft({ status: "failed", error });
+  failed: (state, { error }) => {
+    if (state.status === "failed" && state.error === error) return state;
+    return freeze({ status: "failed", error });
   },
 
-  "session-lost": (draft, { error, recreate }) => {
-    if (draft.status !== "active") return undefined;
-    if (!recreate) return castDraft({ status: "failed", error });
-    const changesLost = draft.changesLost || !draft.session.persistChanges;
-    return castDraft(firstAttempt(error, changesLost));
+  "session-lost": (state, { error, recreate }) => {
+    if (state.status !== "active") return state;
+    if (!recreate) return freeze({ status: "failed", error });
+    const changesLost = state.changesLost || !state.session.persistChanges;
+    return firstAttempt(error, changesLost);
   },
 
-  "resume-failed": (draft, { error, changesLost }) => {
-    if (draft.status !== "creating") return undefined;
-    draft.lastError = castDraft(error);
-    draft.changesLost = draft.changesLost || changesLost;
-    return undefined;
+  "resume-failed": (state, { error, changesLost }) => {
+    if (state.status !== "creating") return state;
+    return edit(state, (draft) => {
+      draft.lastError = castDraft(error);
+      draft.changesLost = draft.changesLost || changesLost;
+    });
   },
 
-  reset: (draft) => (draft.status === "idle" ? undefined : { status: "idle" }),
+  reset: (state) => (state.status === "idle" ? state : idleState()),
 };
+
+function idleState(): SessionState {
+  return freeze({ status: "idle" });
+}
+
+/** An edit of a state that keeps its status; immer hands back the same object if nothing changed. */
+function edit<S extends SessionState>(state: S, recipe: (draft: Draft<S>) => void): S {
+  return immer.produce(state, recipe);
+}
 
 /**
  * The one place a session state changes. Returns the same object when the action
  * changes nothing, and a new frozen state otherwise.
  */
 export function reduceSession(state: SessionState, action: SessionAction): SessionState {
-  const recipe = recipes[action.type] as Recipe<SessionAction>;
-  return immer.produce(state, (draft) => recipe(draft, action));
+  const reducer = reducers[action.type] as Reducer<SessionAction>;
+  return reducer(state, action);
 }
