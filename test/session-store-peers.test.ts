@@ -39,11 +39,12 @@ async function runTimersUntil(done: () => boolean, limitMs = 120_000): Promise<v
   }
 }
 
-/** Graph answers createSession with 503 for `ms` from now, then accepts. */
-function outageFor(ms: number): number {
+/** Graph answers createSession with 503 (after `answerAfter` ms) for `ms` from now, then accepts. */
+function outageFor(ms: number, answerAfter = 0): number {
   const start = Date.now();
   h.emulator.fault("createSession", {
     status: 503,
+    delayMs: answerAfter,
     times: Number.POSITIVE_INFINITY,
     match: (request) => request.time < start + ms,
   });
@@ -111,6 +112,32 @@ describe("stores that share a channel", () => {
 
     expect(alone).toBeGreaterThanOrEqual(TABS * 4);
     expect(together).toBeLessThan(alone / 1.5);
+  });
+
+  it("take turns, and get sessions soon after Graph recovers, when Graph takes 500 ms to answer", async () => {
+    const herd = async (peers: boolean) => {
+      h.emulator.clearRequests();
+      const start = outageFor(OUTAGE, 500);
+      const hub = memoryPeers();
+      const { times } = await openGroup(20, () => ({ peers: peers ? hub.channel() : false }));
+      const sent = creations().map((request) => request.time - start);
+      h.emulator.clearFaults();
+      const sorted = [...times].sort((a, b) => a - b);
+      return {
+        retriesInOutage: sent.filter((time) => time > 0 && time < OUTAGE).length,
+        p95: (sorted[Math.ceil(sorted.length * 0.95) - 1] ?? Number.POSITIVE_INFINITY) - OUTAGE,
+      };
+    };
+
+    const together = await herd(true);
+    const alone = await herd(false);
+
+    // An attempt on the wire stands for the others' while Graph fails, so one goes at a time.
+    expect(together.retriesInOutage).toBeLessThanOrEqual(OUTAGE / 1000);
+    expect(alone.retriesInOutage).toBeGreaterThan(40);
+    // A 503 of an attempt sent before another store got a session does not hold anyone back.
+    expect(together.p95).toBeLessThan(2500);
+    expect(together.p95).toBeLessThan(alone.p95);
   });
 
   it("report an attempt they did not send as failed like the one it stands for, and say why", async () => {
@@ -196,67 +223,141 @@ describe("stores that share a channel", () => {
 });
 
 describe("what a store hears", () => {
+  /** A well-formed message from another store of the test workbook. */
+  function fromPeer(type: string, fields: Record<string, unknown> = {}) {
+    return { type: `graph-workbook-session/${type}`, workbook: ownKey(), from: "peer", ...fields };
+  }
+
+  const failed = (fields: Record<string, unknown> = {}) =>
+    fromPeer("create-failed", {
+      triedAt: Date.now(),
+      kind: "transient",
+      status: 503,
+      code: "serviceNotAvailable",
+      retryAfterMs: null,
+      ...fields,
+    });
+
+  /** Opens the store; returns the times its createSession requests were sent, from now. */
+  async function openAndWatch(store: SessionStore) {
+    const start = Date.now();
+    const opened = store.open();
+    await runTimersUntil(() => store.getState().status !== "creating");
+    await opened;
+    return creations().map((request) => request.time - start);
+  }
+
   it("ignores messages of other shapes, other workbooks and cooldowns longer than it accepts", async () => {
     const peers = memoryPeers();
     const store = h.store({ keepAlive: false, peers: peers.channel() });
-    const failure = {
-      type: "graph-workbook-session/create-failed",
-      kind: "transient",
-      status: 503,
-      code: null,
-      retryAfterMs: null,
-    };
-    const workbook = (peers.posted[0] as { workbook?: string } | undefined)?.workbook;
-    expect(workbook).toBeUndefined();
+    const otherWorkbook = "graph-workbook-session https://graph.microsoft.com/me/drive/items/OTHER";
 
     for (const data of [
       null,
       "create-failed",
       42,
-      { ...failure },
-      {
-        ...failure,
-        workbook: "graph-workbook-session https://graph.microsoft.com/me/drive/items/OTHER",
-      },
-      { ...failure, workbook: ownKey(), kind: "fatal" },
-      { ...failure, workbook: ownKey(), status: 42 },
-      { ...failure, workbook: ownKey(), status: "503" },
-      { ...failure, workbook: ownKey(), code: "<script>" },
-      { ...failure, workbook: ownKey(), retryAfterMs: Number.NaN },
-      { ...failure, workbook: ownKey(), retryAfterMs: -1 },
-      { ...failure, workbook: ownKey(), retryAfterMs: 3_600_000 },
-      JSON.parse(`{"__proto__": {"kind": "transient"}, "workbook": ${JSON.stringify(ownKey())}}`),
+      { ...failed(), workbook: undefined },
+      { ...failed(), workbook: otherWorkbook },
+      { ...failed(), from: undefined },
+      { ...failed(), from: "x".repeat(65) },
+      failed({ kind: "fatal" }),
+      failed({ status: 42 }),
+      failed({ status: "503" }),
+      failed({ code: "<script>" }),
+      failed({ retryAfterMs: Number.NaN }),
+      failed({ retryAfterMs: -1 }),
+      failed({ retryAfterMs: 3_600_000 }),
+      failed({ triedAt: "now" }),
+      JSON.parse(`{"__proto__": ${JSON.stringify(failed())}}`),
+      Object.defineProperty({}, "workbook", {
+        get() {
+          throw new Error("a getter that throws");
+        },
+      }),
     ]) {
       peers.deliver(data);
     }
 
     const events = recordEvents(store);
-    const start = Date.now();
-    const opened = store.open();
-    await runTimersUntil(() => store.getState().status !== "creating");
-    await opened;
-    expect(creations().map((request) => request.time)).toEqual([start]);
+    expect(await openAndWatch(store)).toEqual([0]);
     expect(eventsOf(events, "attempt-failed")).toEqual([]);
   });
 
   it("takes a well-formed failure for its workbook into account", async () => {
     const peers = memoryPeers();
     const store = h.store({ keepAlive: false, peers: peers.channel() });
-    peers.deliver({
-      type: "graph-workbook-session/create-failed",
-      workbook: ownKey(),
-      kind: "transient",
-      status: 503,
-      code: "serviceNotAvailable",
-      retryAfterMs: null,
-    });
+    peers.deliver(failed());
+
+    const sent = await openAndWatch(store);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toBeGreaterThan(0);
+  });
+
+  it("ignores a failure of an attempt sent before another store got a session", async () => {
+    const peers = memoryPeers();
+    const store = h.store({ keepAlive: false, peers: peers.channel() });
+    const before = Date.now();
+    peers.deliver(fromPeer("created", { at: before + 1 }));
+    peers.deliver(failed({ triedAt: before }));
+
+    expect(await openAndWatch(store)).toEqual([0]);
+  });
+
+  it("waits for another store's attempt on the wire while Graph is failing, and sends once it succeeds", async () => {
+    const peers = memoryPeers();
+    const store = h.store({ keepAlive: false, peers: peers.channel() });
+    peers.deliver(failed({ triedAt: Date.now() - 5000 }));
+    vi.advanceTimersByTime(1000);
+    peers.deliver(fromPeer("create-trying", { from: "prober" }));
 
     const opened = store.open();
     await settleIo();
+    vi.advanceTimersByTime(10_000);
+    await settleIo();
     expect(creations()).toHaveLength(0);
+
+    const woken = Date.now();
+    peers.deliver(fromPeer("created", { from: "prober", at: woken }));
     await runTimersUntil(() => store.getState().status === "active");
     await opened;
     expect(creations()).toHaveLength(1);
+    expect((creations()[0]?.time ?? 0) - woken).toBeLessThan(1000);
+  });
+
+  it("counts another store's attempt on the wire as its own when that attempt fails", async () => {
+    const peers = memoryPeers();
+    const store = h.store({ keepAlive: false, peers: peers.channel() });
+    const events = recordEvents(store);
+    peers.deliver(failed({ triedAt: Date.now() - 5000 }));
+    vi.advanceTimersByTime(1000);
+    peers.deliver(fromPeer("create-trying", { from: "prober" }));
+
+    const opened = store.open();
+    await settleIo();
+    peers.deliver(failed({ from: "prober" }));
+    await settleIo();
+
+    expect(creations()).toHaveLength(0);
+    expect(eventsOf(events, "attempt-failed").map((event) => event.error.code)).toEqual([
+      "peerFailed",
+    ]);
+    await runTimersUntil(() => store.getState().status === "active");
+    await opened;
+  });
+
+  it("stops waiting for an attempt on the wire after attemptTimeout, or when its store leaves", async () => {
+    const peers = memoryPeers();
+    const store = h.store({ keepAlive: false, peers: peers.channel(), attemptTimeout: 5000 });
+    peers.deliver(failed({ triedAt: Date.now() - 5000 }));
+    vi.advanceTimersByTime(1000);
+    peers.deliver(fromPeer("create-trying", { from: "gone" }));
+    peers.deliver(fromPeer("create-trying", { from: "leaving" }));
+    peers.deliver(fromPeer("left", { from: "leaving" }));
+
+    const sent = await openAndWatch(store);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toBeGreaterThanOrEqual(4900);
+    expect(sent[0]).toBeLessThanOrEqual(5000);
   });
 
   it("tells the others only of attempts that met Graph, and of a success after an outage", async () => {
@@ -272,18 +373,22 @@ describe("what a store hears", () => {
     const types = peers.posted.map((message) => (message as { type: string }).type);
     expect(types).toEqual([
       "graph-workbook-session/create-failed",
+      "graph-workbook-session/create-trying",
       "graph-workbook-session/create-failed",
+      "graph-workbook-session/create-trying",
       "graph-workbook-session/created",
     ]);
     expect(peers.posted[0]).toEqual({
       type: "graph-workbook-session/create-failed",
       workbook: ownKey(),
+      from: expect.any(String),
+      triedAt: expect.any(Number),
       kind: "transient",
       status: 503,
       code: expect.any(String),
       retryAfterMs: null,
     });
-    expect(JSON.stringify(peers.posted)).not.toMatch(/canary|Bearer|token/i);
+    expect(JSON.stringify(peers.posted)).not.toMatch(/canary|Bearer|token|session-id/i);
   });
 
   it("says nothing when its session opens at the first try", async () => {
@@ -308,6 +413,35 @@ describe("what a store hears", () => {
     const opened = store.open();
     await runTimersUntil(() => store.getState().status === "active");
     await expect(opened).resolves.toMatchObject({ id: expect.any(String) });
+  });
+
+  it("is disposed, cancelling open(), even when the channel throws on letting go", async () => {
+    h.emulator.fault("createSession", { hang: true });
+    const channel: PeerChannel = {
+      postMessage: () => undefined,
+      addEventListener: () => undefined,
+      removeEventListener: () => {
+        throw new Error("channel already torn down");
+      },
+    };
+    const store = h.store({ keepAlive: false, peers: channel });
+    const opened = store.open().catch((error: unknown) => error);
+    await settleIo();
+
+    await store.dispose();
+    expect(store.getState().status).toBe("idle");
+    expect(await opened).toMatchObject({ kind: "aborted", code: "cancelled" });
+  });
+
+  it("refuses a channel that throws when listened to, naming the option", () => {
+    const channel: PeerChannel = {
+      postMessage: () => undefined,
+      addEventListener: () => {
+        throw new Error("no listeners here");
+      },
+      removeEventListener: () => undefined,
+    };
+    expect(() => h.store({ peers: channel })).toThrow(/^peers could not be listened to/);
   });
 
   it("stops listening when disposed", async () => {
@@ -357,32 +491,51 @@ describe("the default channel", () => {
     FakeBroadcastChannel.made = [];
   });
 
-  it("is a BroadcastChannel per Graph host and workbook in a browser page, closed on dispose", async () => {
-    vi.stubGlobal("BroadcastChannel", FakeBroadcastChannel);
-    vi.stubGlobal("document", {
-      visibilityState: "visible",
-      addEventListener() {},
-      removeEventListener() {},
-    });
+  const pageDocument = {
+    visibilityState: "visible",
+    addEventListener() {},
+    removeEventListener() {},
+  };
 
-    const store = new SessionStore({
-      client: h.client,
-      workbook: WORKBOOK,
-      environment: quietEnvironment,
-    });
+  /** Runs `make` as in a browser page: a document, a BroadcastChannel, and no Node `process`. */
+  function inBrowserPage<T>(make: () => T): T {
+    vi.stubGlobal("BroadcastChannel", FakeBroadcastChannel);
+    vi.stubGlobal("document", pageDocument);
+    const nodeProcess = globalThis.process;
+    Object.defineProperty(globalThis, "process", { value: undefined, configurable: true });
+    try {
+      return make();
+    } finally {
+      Object.defineProperty(globalThis, "process", { value: nodeProcess, configurable: true });
+    }
+  }
+
+  it("is a BroadcastChannel per Graph host and workbook in a browser page, closed on dispose", async () => {
+    const store = inBrowserPage(
+      () =>
+        new SessionStore({ client: h.client, workbook: WORKBOOK, environment: quietEnvironment }),
+    );
     expect(FakeBroadcastChannel.made.map((channel) => channel.name)).toEqual([ownKey()]);
     await store.dispose();
     expect(FakeBroadcastChannel.made[0]?.closed).toBe(true);
   });
 
+  it("is none in a DOM emulated under Node (jsdom, happy-dom), whose channels reach other test files", async () => {
+    vi.stubGlobal("BroadcastChannel", FakeBroadcastChannel);
+    vi.stubGlobal("document", pageDocument);
+    const store = new SessionStore({
+      client: h.client,
+      workbook: WORKBOOK,
+      environment: quietEnvironment,
+    });
+    expect(FakeBroadcastChannel.made).toEqual([]);
+    await store.dispose();
+  });
+
   it("is none outside a page, or with peers: false", async () => {
     vi.stubGlobal("BroadcastChannel", FakeBroadcastChannel);
     const outside = new SessionStore({ client: h.client, workbook: WORKBOOK });
-    vi.stubGlobal("document", {
-      visibilityState: "visible",
-      addEventListener() {},
-      removeEventListener() {},
-    });
+    vi.stubGlobal("document", pageDocument);
     const off = new SessionStore({
       client: h.client,
       workbook: WORKBOOK,

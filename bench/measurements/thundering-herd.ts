@@ -45,6 +45,8 @@ let herdsRun = 0;
 export async function measureThunderingHerd(): Promise<Row[]> {
   const ours = await herd(storeTab());
   const alone = await herd(storeTab({ peers: false }));
+  const slowOurs = await herd(storeTab(), slowGraph);
+  const slowAlone = await herd(storeTab({ peers: false }), slowGraph);
   const graph = await herd(graphClientTab);
   const unjittered = await herd(storeTab({ peers: false, retry: { jitter: "none" } }));
   const gaveUp = neverActive(ours);
@@ -67,12 +69,32 @@ export async function measureThunderingHerd(): Promise<Row[]> {
         `library with each tab alone (no channel): ${count(alone.creates)} requests, ` +
         `${describeTimes(alone)}.`,
     },
+    {
+      measurement: "herd: Graph slow to answer",
+      figure: `${count(slowOurs.creates)} vs ${count(slowAlone.creates)} alone; p95 ${seconds(p95(slowOurs))} vs ${seconds(p95(slowAlone))}`,
+      target: "—",
+      guard: "—",
+      verdict: "info",
+      note:
+        "Herd, with Graph taking 0.5 to 2 s (seeded) to answer each createSession, as it does " +
+        "when it opens a workbook: the library with its browser defaults against the same tabs " +
+        "each alone (no channel), createSession requests and p95 time to active.",
+    },
   ];
 }
 
+/** Graph's time to answer a createSession: seeded, 0.5 to 2 s; other requests at once. */
+function slowGraph(): (url: string) => number {
+  const random = seededRandom(SEED);
+  return (url) => (url.endsWith("/createSession") ? 500 + Math.floor(random() * 1500) : 0);
+}
+
 /** Runs one herd and counts what it cost. */
-export async function herd(openTab: OpenTab): Promise<HerdOutcome> {
-  const run = new VirtualTime();
+export async function herd(
+  openTab: OpenTab,
+  answerTime?: () => (url: string) => number,
+): Promise<HerdOutcome> {
+  const run = new VirtualTime(answerTime?.());
   const start = run.now();
   const emulator = await startEmulator({ now: () => run.now() });
   emulator.fault("createSession", {

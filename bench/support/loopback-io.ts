@@ -1,5 +1,8 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 
+/** Holds back the answer to a request for `url` until it may arrive. */
+export type AnswerTime = (url: string) => Promise<void>;
+
 /** Statuses whose responses carry no body. */
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
@@ -14,21 +17,34 @@ const QUIET_TURNS = 3;
 export class LoopbackIo {
   #inFlight = 0;
   #restore: (() => void) | null = null;
+  readonly #answerTime: AnswerTime | null;
+
+  /**
+   * `answerTime`, when given, holds each answer back for that long after the
+   * server sent it, on a clock that moves meanwhile: Graph's own time to answer.
+   */
+  constructor(answerTime: AnswerTime | null = null) {
+    this.#answerTime = answerTime;
+  }
 
   /** Wraps the global `fetch`; each response body is read in full before it is handed on. */
   install(): void {
     if (this.#restore) return;
     const realFetch = globalThis.fetch;
     globalThis.fetch = async (input, init) => {
+      let answer: Response;
       this.#inFlight += 1;
       try {
         const response = await realFetch(input, init);
         const body = NULL_BODY.has(response.status) ? null : await response.arrayBuffer();
         const { status, statusText, headers } = response;
-        return new Response(body, { status, statusText, headers });
+        answer = new Response(body, { status, statusText, headers });
       } finally {
         this.#inFlight -= 1;
       }
+      // Not in flight while held back: the clock has to move for the answer to arrive.
+      await this.#answerTime?.(String(input instanceof Request ? input.url : input));
+      return answer;
     };
     this.#restore = () => {
       globalThis.fetch = realFetch;

@@ -12,9 +12,14 @@ export const VIRTUAL_EPOCH = Date.UTC(2026, 0, 1);
  */
 export class VirtualTime {
   readonly scheduler = new VirtualScheduler(VIRTUAL_EPOCH);
-  readonly #io = new LoopbackIo();
+  readonly #io: LoopbackIo;
 
-  constructor() {
+  /**
+   * `answerTime`, when given, says how long the server takes to answer a
+   * request for a URL, in ms of this clock; by default it answers at once.
+   */
+  constructor(answerTime?: (url: string) => number) {
+    this.#io = new LoopbackIo(answerTime ? (url) => this.scheduler.sleep(answerTime(url)) : null);
     this.#io.install();
   }
 

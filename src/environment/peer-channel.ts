@@ -21,21 +21,29 @@ interface OwnedChannel extends PeerChannel {
 
 type BroadcastChannelConstructor = new (name: string) => OwnedChannel;
 
+interface GlobalScope {
+  readonly BroadcastChannel?: BroadcastChannelConstructor;
+  readonly document?: unknown;
+  readonly process?: { readonly versions?: { readonly node?: unknown } };
+}
+
 /**
  * The channel a store uses when given none: a `BroadcastChannel` named after
  * the Graph host and the workbook, in a browser page that has one; otherwise
  * none. Looks at `globalThis` on each call, never at import.
+ *
+ * A DOM emulated under Node (jsdom, happy-dom) is not a page: Node's own
+ * `BroadcastChannel` reaches every worker thread of the process, so test
+ * files running side by side would hear each other.
  */
 export function defaultPeerChannel(
   graphBaseUrl: string,
   workbookPath: string,
 ): OwnedChannel | null {
-  const scope = globalThis as {
-    BroadcastChannel?: BroadcastChannelConstructor;
-    document?: unknown;
-  };
+  const scope = globalThis as GlobalScope;
   const isPage = typeof scope.document === "object" && scope.document !== null;
-  if (!isPage || typeof scope.BroadcastChannel !== "function") return null;
+  const underNode = typeof scope.process?.versions?.node === "string";
+  if (!isPage || underNode || typeof scope.BroadcastChannel !== "function") return null;
   return new scope.BroadcastChannel(peerChannelName(graphBaseUrl, workbookPath));
 }
 

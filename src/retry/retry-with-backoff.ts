@@ -1,6 +1,8 @@
 import {
   asyncScheduler,
+  catchError,
   concat,
+  EMPTY,
   isObservable,
   type MonoTypeOperatorFunction,
   map,
@@ -141,9 +143,9 @@ function waitFor(delay: number, error: WorkbookError, settings: RetrySettings): 
   if (retryNow === undefined) return wait$;
 
   const cooldownEnds = scheduler.now() + Math.ceil(error.retryAfterMs ?? 0);
-  // A retryNow that completes without emitting must not end the wait: race() follows
-  // whichever source completes first, too.
-  const early$ = concat(retryNow, NEVER).pipe(
+  // A retryNow that completes or fails without emitting must not end the wait: race()
+  // follows whichever source completes or fails first, too.
+  const early$ = concat(retryNow.pipe(catchError(() => EMPTY)), NEVER).pipe(
     take(1),
     switchMap(() => timer(Math.max(0, cooldownEnds - scheduler.now()), scheduler)),
   );

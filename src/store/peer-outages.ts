@@ -1,13 +1,23 @@
-import { type Observable, type SchedulerLike, Subject, switchMap, timer } from "rxjs";
+import {
+  defer,
+  type Observable,
+  race,
+  type SchedulerLike,
+  Subject,
+  switchMap,
+  take,
+  timer,
+} from "rxjs";
 import type { PeerChannel, PeerMessageEvent } from "../environment/peer-channel";
-import type { ErrorKind } from "../errors/error-kind";
 import { WorkbookError } from "../errors/workbook-error";
 
 /** The code of an attempt not sent because another store's attempt had just failed. */
 export const PEER_FAILED_CODE = "peerFailed";
 
+const TRYING = "graph-workbook-session/create-trying";
 const FAILED = "graph-workbook-session/create-failed";
 const CREATED = "graph-workbook-session/created";
+const LEFT = "graph-workbook-session/left";
 
 /** A createSession failure another store told of, as this store heard it. */
 interface HeardFailure {
@@ -19,70 +29,116 @@ interface HeardFailure {
   readonly retryAfterMs: number | null;
 }
 
+/** What this store's createSession attempt should do now. */
+export type Standing =
+  | { readonly kind: "send" }
+  /** Fail as the attempt another store just made failed. */
+  | { readonly kind: "failed"; readonly error: WorkbookError }
+  /** Another store's attempt is on the wire: ask again once `changed$` emits. */
+  | { readonly kind: "wait"; readonly changed$: Observable<unknown> };
+
 export interface PeerOutagesConfig {
   readonly channel: PeerChannel;
   /** The Graph host and workbook the store opens: messages about others are ignored. */
   readonly workbook: string;
-  /** The longest Retry-After the store waits out; a longer one heard is not taken up. */
-  readonly maxRetryAfter: number;
   /** Close the channel on dispose: the store opened it. */
   readonly owned: boolean;
+  /**
+   * Every store of a group must read the same clock (the page's, in a browser):
+   * messages carry times, which other stores compare with their own.
+   */
   readonly scheduler: SchedulerLike;
   /**
    * How long another store's failure stands for this store's own attempts, and
    * the longest random spread after another store's success, in ms.
    */
   readonly window: number;
+  /** How long another store's attempt may stay on the wire before it no longer counts, in ms. */
+  readonly attemptTimeout: number;
+  /** The longest Retry-After the store waits out; a longer one heard is not taken up. */
+  readonly maxRetryAfter: number;
   readonly random: () => number;
 }
 
+const SEND: Standing = { kind: "send" };
+
 /**
  * What the stores of one workbook tell each other about `createSession`, so
- * that many tabs meet an outage like one tab does: an attempt that comes due
- * less than `window` ms after another store's attempt failed (or while that
- * failure's Retry-After lasts) is not sent and fails the same way, and once
- * any store gets a session the others stop waiting and try again, spread over
- * `window`. Only an attempt that really met Graph is told.
+ * that many tabs meet an outage like one tab does.
+ *
+ * Each store says when it sends an attempt, how it failed, and when it got a
+ * session. While an outage is known (a failure heard or met since the last
+ * success), an attempt waits for another store's attempt on the wire, and an
+ * attempt due less than `window` ms after another store's attempt failed (or
+ * while that failure's Retry-After lasts) is not sent and fails the same way.
+ * Once any store gets a session the others stop waiting and try again, spread
+ * over `window`; a failure of an attempt sent before that success is old news
+ * and ignored. Only an attempt that really met Graph is told.
  */
 export class PeerOutages {
   readonly #config: PeerOutagesConfig;
+  /** Names this store in messages, so that the others can match an outcome with its attempt. */
+  readonly #id = Math.random().toString(36).slice(2);
   readonly #recovered = new Subject<void>();
+  readonly #changed = new Subject<void>();
+  /** Other stores' attempts on the wire: until when each still counts, in the scheduler's ms. */
+  readonly #onTheWire = new Map<string, number>();
   #failure: HeardFailure | null = null;
-  /** A failure was told or heard since the last success told: peers may be waiting. */
-  #outageSeen = false;
+  /** A failure was met or heard since the last success: Graph is having trouble. */
+  #outage = false;
+  /** When a store of the group last got a session, in the scheduler's ms. */
+  #createdAt = Number.NEGATIVE_INFINITY;
 
-  readonly #listener = (event: PeerMessageEvent) => this.#hear(event.data);
-
-  /** Emits when another store has just got a session, after a random share of `window`. */
-  readonly recovered$: Observable<unknown>;
+  readonly #listener = (event: PeerMessageEvent) => this.#hearSafely(event);
 
   constructor(config: PeerOutagesConfig) {
     this.#config = config;
-    const { scheduler, window, random } = config;
-    this.recovered$ = this.#recovered.pipe(
-      switchMap(() => timer(Math.floor(random() * window), scheduler)),
-    );
     config.channel.addEventListener("message", this.#listener);
   }
 
-  /** Another store's failure, as the outcome of this store's attempt now; null to send it. */
-  recentFailure(): WorkbookError | null {
-    const failure = this.#failure;
-    if (failure === null) return null;
+  /** What an attempt of this store should do now. */
+  standing(): Standing {
+    const failure = this.#recentFailure();
+    if (failure !== null) return { kind: "failed", error: failure };
+    if (!this.#outage) return SEND;
 
-    const age = this.#config.scheduler.now() - failure.at;
-    const stands = Math.max(this.#config.window, failure.retryAfterMs ?? 0);
-    if (age < 0 || age >= stands) return null;
-    return peerFailed(failure, age);
+    const until = this.#lastOnTheWire();
+    if (until === null) return SEND;
+    const changed$ = race(
+      this.#changed.pipe(take(1)),
+      timer(until - this.#now(), this.#config.scheduler),
+    );
+    return { kind: "wait", changed$ };
   }
 
-  /** Tells the other stores that a createSession that met Graph failed with `error`. */
-  tellFailed(error: WorkbookError): void {
-    if (!worthTelling(error)) return;
-    this.#outageSeen = true;
+  /**
+   * Emits once another store got a session after `since` (at once if one
+   * already did), after a random share of `window`.
+   */
+  recoveredAfter(since: () => number): Observable<unknown> {
+    const spread = () =>
+      timer(Math.floor(this.#config.random() * this.#config.window), this.#config.scheduler);
+    return defer(() =>
+      this.#createdAt > since() ? spread() : this.#recovered.pipe(take(1), switchMap(spread)),
+    );
+  }
+
+  /**
+   * Tells the other stores, while Graph is having trouble, that this store
+   * sends an attempt now; returns the time.
+   */
+  tellTrying(): number {
+    if (this.#outage) this.#post({ type: TRYING });
+    return this.#now();
+  }
+
+  /** Tells the other stores that the attempt this store sent at `triedAt` failed with `error`. */
+  tellFailed(error: WorkbookError, triedAt: number): void {
+    if (!worthTelling(error) || triedAt < this.#createdAt) return;
+    this.#outage = true;
     this.#post({
       type: FAILED,
-      workbook: this.#config.workbook,
+      triedAt,
       kind: error.kind,
       status: error.status,
       code: error.code,
@@ -90,47 +146,111 @@ export class PeerOutages {
     });
   }
 
-  /** Tells the other stores that a session was created, when any of them may be waiting. */
+  /** Tells the other stores that this store got a session, when any of them may be waiting. */
   tellCreated(): void {
-    this.#failure = null;
-    if (!this.#outageSeen) return;
-    this.#outageSeen = false;
-    this.#post({ type: CREATED, workbook: this.#config.workbook });
+    const wasOutage = this.#outage;
+    this.#recover(this.#now());
+    if (wasOutage) this.#post({ type: CREATED, at: this.#createdAt });
   }
 
   dispose(): void {
-    this.#config.channel.removeEventListener("message", this.#listener);
-    if (this.#config.owned) (this.#config.channel as { close?: () => void }).close?.();
+    this.#post({ type: LEFT });
+    try {
+      this.#config.channel.removeEventListener("message", this.#listener);
+      if (this.#config.owned) (this.#config.channel as { close?: () => void }).close?.();
+    } catch {
+      // A channel that fails to let go must not keep the store from being disposed.
+    }
     this.#recovered.complete();
+    this.#changed.complete();
   }
 
-  #post(message: object): void {
+  #now(): number {
+    return this.#config.scheduler.now();
+  }
+
+  /** Another store's failure, as the outcome of this store's attempt now; null if none stands. */
+  #recentFailure(): WorkbookError | null {
+    const failure = this.#failure;
+    if (failure === null) return null;
+
+    const age = this.#now() - failure.at;
+    const stands = Math.max(this.#config.window, failure.retryAfterMs ?? 0);
+    if (age < 0 || age >= stands) return null;
+    return peerFailed(failure, age);
+  }
+
+  /** Until when the latest attempt of another store on the wire counts; null if there is none. */
+  #lastOnTheWire(): number | null {
+    const now = this.#now();
+    let last: number | null = null;
+    for (const [id, until] of this.#onTheWire) {
+      if (until <= now) this.#onTheWire.delete(id);
+      else last = Math.max(last ?? until, until);
+    }
+    return last;
+  }
+
+  #recover(at: number): void {
+    this.#createdAt = Math.max(this.#createdAt, at);
+    this.#failure = null;
+    this.#outage = false;
+  }
+
+  #post(message: Record<string, unknown>): void {
     try {
-      this.#config.channel.postMessage(message);
+      this.#config.channel.postMessage({
+        ...message,
+        workbook: this.#config.workbook,
+        from: this.#id,
+      });
     } catch {
       // A closed or broken channel costs the group its coordination, nothing more.
     }
   }
 
-  #hear(data: unknown): void {
-    if (typeof data !== "object" || data === null) return;
-    const message = data as Record<string, unknown>;
-    if (message.workbook !== this.#config.workbook) return;
+  /* A channel may hand over anything, even an object whose getters throw. */
+  #hearSafely(event: PeerMessageEvent): void {
+    try {
+      this.#hear(event.data);
+    } catch {
+      // What cannot be read is not a message of this library.
+    }
+  }
 
-    if (message.type === CREATED) {
-      this.#failure = null;
-      this.#outageSeen = false;
+  #hear(data: unknown): void {
+    const message = readEnvelope(data, this.#config.workbook);
+    if (message === null) return;
+    const { type, from } = message;
+
+    if (type === TRYING) {
+      this.#onTheWire.set(from, this.#now() + this.#config.attemptTimeout);
+    } else if (type === LEFT) {
+      this.#onTheWire.delete(from);
+    } else if (type === CREATED) {
+      this.#onTheWire.delete(from);
+      this.#recover(typeof message.at === "number" ? message.at : this.#now());
       this.#recovered.next();
+    } else if (type === FAILED) {
+      this.#onTheWire.delete(from);
+      this.#takeFailure(message);
+    } else {
       return;
     }
-    if (message.type !== FAILED) return;
+    this.#changed.next();
+  }
 
-    const failure = readFailure(message, this.#config.scheduler.now());
+  #takeFailure(message: Record<string, unknown>): void {
+    const failure = readFailure(message, this.#now());
+    if (failure === null) return;
+    // An attempt sent before the group last got a session says nothing about Graph now.
+    if (!(typeof message.triedAt === "number" && message.triedAt >= this.#createdAt)) return;
     // A cooldown longer than this store waits out is not taken on hearsay: the
     // store tries, and meets that cooldown itself if it is real.
-    if (failure === null || (failure.retryAfterMs ?? 0) > this.#config.maxRetryAfter) return;
+    if ((failure.retryAfterMs ?? 0) > this.#config.maxRetryAfter) return;
+
     this.#failure = failure;
-    this.#outageSeen = true;
+    this.#outage = true;
   }
 }
 
@@ -144,13 +264,23 @@ function worthTelling(error: WorkbookError): boolean {
  * Messages come from other tabs, perhaps running another version of this
  * library: anything that is not exactly the expected shape is ignored.
  */
+function readEnvelope(
+  data: unknown,
+  workbook: string,
+): (Record<string, unknown> & { type: string; from: string }) | null {
+  if (typeof data !== "object" || data === null) return null;
+  const message = data as Record<string, unknown>;
+  if (message.workbook !== workbook || typeof message.type !== "string") return null;
+  if (typeof message.from !== "string" || message.from.length > 64) return null;
+  return message as Record<string, unknown> & { type: string; from: string };
+}
+
 function readFailure(message: Record<string, unknown>, at: number): HeardFailure | null {
   const { kind, status, code, retryAfterMs } = message;
   if (kind !== "transient" && kind !== "throttled") return null;
 
   const validStatus =
-    status === null ||
-    (Number.isInteger(status) && (status as number) >= 100 && (status as number) <= 599);
+    status === null || (Number.isInteger(status) && Number(status) >= 100 && Number(status) <= 599);
   const validCode = code === null || (typeof code === "string" && /^[\w.-]{1,64}$/.test(code));
   const validCooldown =
     retryAfterMs === null ||
@@ -169,9 +299,8 @@ function readFailure(message: Record<string, unknown>, at: number): HeardFailure
 function peerFailed(failure: HeardFailure, age: number): WorkbookError {
   const answer =
     failure.status === null ? "no answer" : `${failure.status} ${failure.code ?? ""}`.trim();
-  const kind: ErrorKind = failure.kind;
   return new WorkbookError({
-    kind,
+    kind: failure.kind,
     operation: "createSession",
     status: failure.status,
     code: PEER_FAILED_CODE,

@@ -4,6 +4,7 @@ import {
   EMPTY,
   finalize,
   type InteropObservable,
+  identity,
   type MonoTypeOperatorFunction,
   map,
   type Observable,
@@ -130,6 +131,10 @@ export class SessionStore {
   readonly #queue: CallQueue;
   readonly #cooldown: Cooldown;
   readonly #peers: PeerOutages | null;
+  /** When this store last sent a createSession, in the scheduler's ms; told to its peers. */
+  #lastTryAt = Number.NEGATIVE_INFINITY;
+  /** createSession's retry policy: the same for every opening, so built once. */
+  readonly #createRetry: MonoTypeOperatorFunction<WorkbookSession>;
   readonly #keepAlive: KeepAlive | null;
   readonly #memory: SessionMemory | null;
   readonly #stopWatching: () => void;
@@ -154,6 +159,7 @@ export class SessionStore {
     this.#api = new SessionApi({ ...this.#options, gate: this.#cooldown });
     this.#queue = new CallQueue(this.#options.concurrency);
     this.#peers = this.#newPeers();
+    this.#createRetry = this.#newCreateRetry();
     this.#keepAlive = this.#newKeepAlive();
     this.#memory = this.#newMemory();
     this.#closer = new SessionCloser({
@@ -302,9 +308,9 @@ export class SessionStore {
 
     this.#isDisposed = true;
     this.#stopWatching();
-    this.#peers?.dispose();
     this.#closer.stopWaiting();
     this.#disposal = this.#endSession("dispose", disposedWords);
+    this.#peers?.dispose();
     void this.#disposal.then(() => this.#closer.settled()).then(() => this.#finishEvents());
 
     this.#state.complete();
@@ -520,30 +526,45 @@ export class SessionStore {
         .pipe(this.#reportFailure("createSession", attempt, false), this.#tellPeers());
     });
 
-    return attempt$.pipe(
-      this.#retryPolicy("createSession", false, {
-        // Polls already retried on their own; a failed poll must not start a new session.
-        shouldRetry: (error) => error.operation === "createSession" && error.retryable,
-        onRetry: ({ error, attempt: failed, nextAttemptAt }) =>
-          this.#dispatch({ type: "attempt-failed", error, nextAttempt: failed + 1, nextAttemptAt }),
-        retryNow: this.#peers?.recovered$,
-      }),
-    );
+    return attempt$.pipe(this.#createRetry);
   }
 
-  /* Another store's attempt that failed a moment ago stands for this one, which is not sent. */
+  #newCreateRetry(): MonoTypeOperatorFunction<WorkbookSession> {
+    return this.#retryPolicy("createSession", false, {
+      // Polls already retried on their own; a failed poll must not start a new session.
+      shouldRetry: (error) => error.operation === "createSession" && error.retryable,
+      onRetry: ({ error, attempt: failed, nextAttemptAt }) =>
+        this.#dispatch({ type: "attempt-failed", error, nextAttempt: failed + 1, nextAttemptAt }),
+      retryNow: this.#peers?.recoveredAfter(() => this.#lastTryAt),
+    });
+  }
+
+  /*
+   * While Graph is having trouble, another store's attempt on the wire, or one
+   * that failed a moment ago, stands for this one, which is then not sent.
+   */
   #createUnlessPeersFailed(opening: Opening): Observable<WorkbookSession> {
+    const peers = this.#peers;
+    if (!peers) return this.#createOnce(opening);
     return defer(() => {
-      const failure = this.#peers?.recentFailure();
-      return failure ? throwError(() => failure) : this.#createOnce(opening);
+      const standing = peers.standing();
+      if (standing.kind === "failed") return throwError(() => standing.error);
+      if (standing.kind === "wait") {
+        return standing.changed$.pipe(switchMap(() => this.#createUnlessPeersFailed(opening)));
+      }
+      this.#lastTryAt = peers.tellTrying();
+      return this.#createOnce(opening);
     });
   }
 
   /** Tells the other stores of the workbook how an attempt that was sent went. */
   #tellPeers<T>(): MonoTypeOperatorFunction<T> {
+    const peers = this.#peers;
+    // A store without peers goes without the operator: one fewer on every attempt.
+    if (!peers) return identity;
     return tap({
-      next: () => this.#peers?.tellCreated(),
-      error: (error: WorkbookError) => this.#peers?.tellFailed(error),
+      next: () => peers.tellCreated(),
+      error: (error: WorkbookError) => peers.tellFailed(error, this.#lastTryAt),
     });
   }
 
@@ -696,18 +717,26 @@ export class SessionStore {
   }
 
   #newPeers(): PeerOutages | null {
-    const { peers, graphBaseUrl, address, scheduler, random, retry } = this.#options;
+    const { peers, graphBaseUrl, address, scheduler, random, retry, attemptTimeout } =
+      this.#options;
     const channel = peers === "default" ? defaultPeerChannel(graphBaseUrl, address.path) : peers;
     if (channel === null) return null;
-    return new PeerOutages({
-      channel,
-      workbook: peerChannelName(graphBaseUrl, address.path),
-      maxRetryAfter: retry.maxRetryAfter,
-      owned: peers === "default",
-      scheduler,
-      random,
-      window: retry.baseDelay,
-    });
+    try {
+      return new PeerOutages({
+        channel,
+        workbook: peerChannelName(graphBaseUrl, address.path),
+        owned: peers === "default",
+        scheduler,
+        window: retry.baseDelay,
+        attemptTimeout,
+        maxRetryAfter: retry.maxRetryAfter,
+        random,
+      });
+    } catch (error) {
+      throw new TypeError("peers could not be listened to: its addEventListener threw.", {
+        cause: error,
+      });
+    }
   }
 
   /* ---------------------------------------------------------- keeping alive */
