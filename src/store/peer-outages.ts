@@ -224,6 +224,7 @@ export class PeerOutages {
     const { type, from } = message;
 
     if (type === TRYING) {
+      this.#lastOnTheWire(); // drops attempts past their time, so the map stays small
       this.#onTheWire.set(from, this.#now() + this.#config.attemptTimeout);
     } else if (type === LEFT) {
       this.#onTheWire.delete(from);
