@@ -23,67 +23,59 @@ function marbleScheduler() {
 }
 
 describe("retryWithBackoff with retryNow", () => {
-  it("starts the next attempt as soon as retryNow emits", () => {
-    marbleScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
-      const source = cold<string>("-#", undefined, failure("transient"));
-      const retryNow = hot("5ms x");
-      const options = { retries: 1, baseDelay: 100, jitter: "none" as const, retryNow };
+  /*
+   * Each case: a source failing at 1 ms with `error`, one retry after a 100 ms backoff, and
+   * `retryNow` as a marble; the stream fails for good when attempt 2 fails, 1 ms after it starts.
+   */
+  const cases = [
+    {
+      name: "starts the next attempt as soon as retryNow emits",
+      error: failure("transient"),
+      retryNow: { hot: "5ms x" },
+      secondAttemptAt: 5,
+    },
+    {
+      name: "still waits out the server's Retry-After when retryNow emits earlier",
+      error: failure("throttled", 50),
+      retryNow: { hot: "5ms x" },
+      secondAttemptAt: 51,
+    },
+    {
+      name: "waits the whole backoff when retryNow stays silent, ignoring emissions before the wait",
+      error: failure("transient"),
+      retryNow: { hot: "x" },
+      secondAttemptAt: 101,
+    },
+    {
+      name: "waits the whole backoff when retryNow completes without emitting",
+      error: failure("transient"),
+      retryNow: { cold: "|" },
+      secondAttemptAt: 101,
+    },
+    {
+      name: "waits the whole backoff when retryNow fails",
+      error: failure("transient"),
+      retryNow: { cold: "#" },
+      secondAttemptAt: 101,
+    },
+  ];
 
-      // Fails at 1, would wait until 101, but retryNow at 5 starts attempt 2 there.
-      expectObservable(source.pipe(retryWithBackoff(options))).toBe(
-        "6ms #",
-        undefined,
-        failure("transient").withAttempts(2),
-      );
-      expectSubscriptions(source.subscriptions).toBe(["^!", "5ms ^!"]);
+  for (const { name, error, retryNow, secondAttemptAt } of cases) {
+    it(name, () => {
+      marbleScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const source = cold<string>("-#", undefined, error);
+        const now$ = "hot" in retryNow ? hot(retryNow.hot) : cold(retryNow.cold);
+        const options = { retries: 1, baseDelay: 100, jitter: "none" as const, retryNow: now$ };
+
+        expectObservable(source.pipe(retryWithBackoff(options))).toBe(
+          `${secondAttemptAt + 1}ms #`,
+          undefined,
+          error.withAttempts(2),
+        );
+        expectSubscriptions(source.subscriptions).toBe(["^!", `${secondAttemptAt}ms ^!`]);
+      });
     });
-  });
-
-  it("still waits out the server's Retry-After when retryNow emits earlier", () => {
-    marbleScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
-      const source = cold<string>("-#", undefined, failure("throttled", 50));
-      const retryNow = hot("5ms x");
-      const options = { retries: 1, baseDelay: 100, jitter: "none" as const, retryNow };
-
-      // Fails at 1 asking for 50 ms: retryNow at 5 moves attempt 2 to 51, not 5.
-      expectObservable(source.pipe(retryWithBackoff(options))).toBe(
-        "52ms #",
-        undefined,
-        failure("throttled", 50).withAttempts(2),
-      );
-      expectSubscriptions(source.subscriptions).toBe(["^!", "51ms ^!"]);
-    });
-  });
-
-  it("waits the whole backoff when retryNow stays silent, and ignores emissions between waits", () => {
-    marbleScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
-      const source = cold<string>("-#", undefined, failure("transient"));
-      const retryNow = hot("x");
-      const options = { retries: 1, baseDelay: 100, jitter: "none" as const, retryNow };
-
-      expectObservable(source.pipe(retryWithBackoff(options))).toBe(
-        "102ms #",
-        undefined,
-        failure("transient").withAttempts(2),
-      );
-      expectSubscriptions(source.subscriptions).toBe(["^!", "101ms ^!"]);
-    });
-  });
-
-  it("waits the whole backoff when retryNow completes without emitting", () => {
-    marbleScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const source = cold<string>("-#", undefined, failure("transient"));
-      const retryNow = cold("|");
-      const options = { retries: 1, baseDelay: 100, jitter: "none" as const, retryNow };
-
-      expectObservable(source.pipe(retryWithBackoff(options))).toBe(
-        "102ms #",
-        undefined,
-        failure("transient").withAttempts(2),
-      );
-      expectSubscriptions(source.subscriptions).toBe(["^!", "101ms ^!"]);
-    });
-  });
+  }
 
   it("refuses a retryNow that is not an Observable, naming it", () => {
     expect(() => retryWithBackoff({ retryNow: (() => undefined) as never })).toThrow(

@@ -289,12 +289,7 @@ function readCount(value: unknown, name: string, fallback: number): number {
 
 function resolveEnvironment(value: unknown): SessionEnvironment {
   if (value === undefined) return defaultEnvironment();
-  const methods = ["isVisible", "isOnline", "watch"] as const;
-  const complete =
-    typeof value === "object" &&
-    value !== null &&
-    methods.every((name) => typeof (value as Record<string, unknown>)[name] === "function");
-  if (!complete) {
+  if (!hasMethods(value, ["isVisible", "isOnline", "watch"])) {
     throw new TypeError(
       `environment must have isVisible, isOnline and watch methods, got ${describeValue(value)}.`,
     );
@@ -302,15 +297,16 @@ function resolveEnvironment(value: unknown): SessionEnvironment {
   return value as SessionEnvironment;
 }
 
+/** Whether `value` is an object with a function under each of `methods`. */
+function hasMethods(value: unknown, methods: readonly string[]): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  return methods.every((name) => typeof (value as Record<string, unknown>)[name] === "function");
+}
+
 function resolvePeers(value: unknown): PeerChannel | "default" | null {
   if (value === undefined) return "default";
   if (value === false) return null;
-  const methods = ["postMessage", "addEventListener", "removeEventListener"] as const;
-  const complete =
-    typeof value === "object" &&
-    value !== null &&
-    methods.every((name) => typeof (value as Record<string, unknown>)[name] === "function");
-  if (!complete) {
+  if (!hasMethods(value, ["postMessage", "addEventListener", "removeEventListener"])) {
     throw new TypeError(
       "peers must be false or have postMessage, addEventListener and removeEventListener " +
         `methods (like a BroadcastChannel), got ${describeValue(value)}.`,
@@ -321,11 +317,7 @@ function resolvePeers(value: unknown): PeerChannel | "default" | null {
 
 function resolveStorage(value: unknown): SessionStorageLike | null {
   if (value === undefined || value === null) return null;
-  const methods = ["getItem", "setItem", "removeItem"] as const;
-  const complete =
-    typeof value === "object" &&
-    methods.every((name) => typeof (value as Record<string, unknown>)[name] === "function");
-  if (!complete) {
+  if (!hasMethods(value, ["getItem", "setItem", "removeItem"])) {
     throw new TypeError(
       `storage must have getItem, setItem and removeItem methods (like sessionStorage), got ${describeValue(value)}.`,
     );
