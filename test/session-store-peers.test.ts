@@ -9,6 +9,7 @@ import {
   eventsOf,
   recordEvents,
   settleIo,
+  until,
   useHarness,
   useVirtualTime,
   WORKBOOK,
@@ -360,6 +361,29 @@ describe("what a store hears", () => {
     expect(sent[0]).toBeLessThanOrEqual(5000);
   });
 
+  it("stops waiting for another store's attempt as soon as that store gives it up", async () => {
+    const peers = memoryPeers();
+    const waiting = h.store({ keepAlive: false, peers: peers.channel() });
+    const givingUp = h.store({ keepAlive: false, peers: peers.channel() });
+    peers.deliver(failed({ triedAt: Date.now() - 5000 }));
+    vi.advanceTimersByTime(1000);
+    h.emulator.fault("createSession", { hang: true });
+
+    const abandoned = givingUp.open().catch((error: unknown) => error);
+    await until(() => creations().length === 1, "the other store's try is on the wire");
+    const opened = waiting.open();
+    await settleIo();
+    expect(creations()).toHaveLength(1);
+
+    const gaveUpAt = Date.now();
+    await givingUp.close();
+    await runTimersUntil(() => waiting.getState().status === "active");
+    await opened;
+    expect(await abandoned).toMatchObject({ code: "cancelled" });
+    expect(creations()).toHaveLength(2);
+    expect(creations()[1]?.time).toBe(gaveUpAt);
+  });
+
   it("tells the others only of attempts that met Graph, and of a success after an outage", async () => {
     outageFor(1500);
     const peers = memoryPeers();
@@ -552,6 +576,25 @@ describe("the default channel", () => {
     const store = h.store({ peers: channel });
     await store.dispose();
     expect(channel.close).not.toHaveBeenCalled();
+  });
+
+  it("refuses one channel object for two stores of one workbook, which would never hear each other", async () => {
+    const peers = memoryPeers();
+    const channel = peers.channel();
+    const first = h.store({ peers: channel });
+    expect(() => h.store({ peers: channel })).toThrow(
+      /^peers is already the channel of another store of this workbook/,
+    );
+    // Another workbook may share it, and the workbook's next store may have it once the first is gone.
+    h.store({ peers: channel, workbook: "/me/drive/items/01OTHERWORKBOOK" });
+    await first.dispose();
+    expect(() => h.store({ peers: channel })).not.toThrow();
+  });
+
+  it("takes null for no channel, as false", () => {
+    vi.stubGlobal("BroadcastChannel", FakeBroadcastChannel);
+    h.store({ peers: null });
+    expect(FakeBroadcastChannel.made).toEqual([]);
   });
 
   it("refuses something that is not a channel, naming the option", () => {

@@ -17,7 +17,8 @@ export const PEER_FAILED_CODE = "peerFailed";
 const TRYING = "graph-workbook-session/create-trying";
 const FAILED = "graph-workbook-session/create-failed";
 const CREATED = "graph-workbook-session/created";
-const LEFT = "graph-workbook-session/left";
+/** This store no longer waits for an attempt it told of: abandoned, or the store is gone. */
+const STOPPED = "graph-workbook-session/create-stopped";
 
 /** A createSession failure another store told of, as this store heard it. */
 interface HeardFailure {
@@ -88,12 +89,23 @@ export class PeerOutages {
   #outage = false;
   /** When a store of the group last got a session, in the scheduler's ms. */
   #createdAt = Number.NEGATIVE_INFINITY;
+  /** The others were told of an attempt of this store whose outcome they have not heard. */
+  #toldTrying = false;
 
   readonly #listener = (event: PeerMessageEvent) => this.#hearSafely(event);
 
+  /** Throws a TypeError when the channel is in use by a store of the same workbook, or cannot be listened to. */
   constructor(config: PeerOutagesConfig) {
     this.#config = config;
-    config.channel.addEventListener("message", this.#listener);
+    claim(config.channel, config.workbook);
+    try {
+      config.channel.addEventListener("message", this.#listener);
+    } catch (error) {
+      release(config.channel, config.workbook);
+      throw new TypeError("peers could not be listened to: its addEventListener threw.", {
+        cause: error,
+      });
+    }
   }
 
   /** What an attempt of this store should do now. */
@@ -128,13 +140,20 @@ export class PeerOutages {
    * sends an attempt now; returns the time.
    */
   tellTrying(): number {
-    if (this.#outage) this.#post({ type: TRYING });
+    if (this.#outage) {
+      this.#post({ type: TRYING });
+      this.#toldTrying = true;
+    }
     return this.#now();
   }
 
   /** Tells the other stores that the attempt this store sent at `triedAt` failed with `error`. */
   tellFailed(error: WorkbookError, triedAt: number): void {
-    if (!worthTelling(error) || triedAt < this.#createdAt) return;
+    if (!worthTelling(error) || triedAt < this.#createdAt) {
+      this.tellStopped();
+      return;
+    }
+    this.#toldTrying = false;
     this.#outage = true;
     this.#post({
       type: FAILED,
@@ -149,12 +168,20 @@ export class PeerOutages {
   /** Tells the other stores that this store got a session, when any of them may be waiting. */
   tellCreated(): void {
     const wasOutage = this.#outage;
+    this.#toldTrying = false;
     this.#recover(this.#now());
     if (wasOutage) this.#post({ type: CREATED, at: this.#createdAt });
   }
 
+  /** Tells the other stores that an attempt this store told of will tell them nothing more. */
+  tellStopped(): void {
+    if (this.#toldTrying) this.#post({ type: STOPPED });
+    this.#toldTrying = false;
+  }
+
   dispose(): void {
-    this.#post({ type: LEFT });
+    this.tellStopped();
+    release(this.#config.channel, this.#config.workbook);
     try {
       this.#config.channel.removeEventListener("message", this.#listener);
       if (this.#config.owned) (this.#config.channel as { close?: () => void }).close?.();
@@ -226,7 +253,7 @@ export class PeerOutages {
     if (type === TRYING) {
       this.#lastOnTheWire(); // drops attempts past their time, so the map stays small
       this.#onTheWire.set(from, this.#now() + this.#config.attemptTimeout);
-    } else if (type === LEFT) {
+    } else if (type === STOPPED) {
       this.#onTheWire.delete(from);
     } else if (type === CREATED) {
       this.#onTheWire.delete(from);
@@ -253,6 +280,30 @@ export class PeerOutages {
     this.#failure = failure;
     this.#outage = true;
   }
+}
+
+/** The workbooks each channel serves a live store for. */
+const channelsInUse = new WeakMap<PeerChannel, Set<string>>();
+
+/*
+ * A channel never hears its own messages, so two stores of one workbook on one
+ * channel object would never hear each other: refused rather than left silent.
+ * Stores of different workbooks may share one, since messages name theirs.
+ */
+function claim(channel: PeerChannel, workbook: string): void {
+  const workbooks = channelsInUse.get(channel) ?? new Set<string>();
+  if (workbooks.has(workbook)) {
+    throw new TypeError(
+      "peers is already the channel of another store of this workbook; give each store a " +
+        "channel object of its own (a BroadcastChannel never hears its own messages).",
+    );
+  }
+  workbooks.add(workbook);
+  channelsInUse.set(channel, workbooks);
+}
+
+function release(channel: PeerChannel, workbook: string): void {
+  channelsInUse.get(channel)?.delete(workbook);
 }
 
 /* Only failures that met Graph, and that a retry could get past, say anything about Graph. */

@@ -153,18 +153,25 @@ export interface SessionStoreOptions {
 
   /**
    * Where the stores of this workbook in other tabs (or in this page) tell each
-   * other how `createSession` went, so that many tabs meet an outage like one:
-   * an attempt due less than `retry.baseDelay` ms after another store's attempt
-   * failed (or while that failure's Retry-After lasts) is not sent and counts as
-   * failed the same way, and when one store gets a session the others try again
-   * at once, spread over `retry.baseDelay`. A `BroadcastChannel` fits, and one
-   * may serve several workbooks (messages name theirs); the store stops
-   * listening when disposed and leaves closing it to its owner. Default:
-   * in a browser page, a `BroadcastChannel` per Graph host and workbook, which
-   * the store closes when disposed; elsewhere (Node, SSR, workers) none. `false`:
-   * none.
+   * other how `createSession` went, so that many tabs meet an outage like one.
+   * While Graph fails, an attempt of this store waits for another store's
+   * attempt on the wire (at most `attemptTimeout`), and one due less than this
+   * store's `retry.baseDelay` ms after another store's attempt failed (or while
+   * that failure's Retry-After lasts) is not sent and counts as failed the same
+   * way; when one store gets a session the others try again at once, spread
+   * over `retry.baseDelay`. Stores of a group must share a clock (`scheduler`),
+   * as the page's stores do.
+   *
+   * A `BroadcastChannel` fits. Each store of a workbook needs a channel object
+   * of its own, since a channel never hears its own messages (a second store of
+   * the workbook on the same object is refused); stores of different workbooks
+   * may share one. The store stops listening when disposed and leaves closing a
+   * channel it was given to its owner (in Node, an open `BroadcastChannel` keeps
+   * the process alive). Default: in a browser page, a `BroadcastChannel` per
+   * Graph host and workbook, which the store closes when disposed; elsewhere
+   * (Node, SSR, workers, a DOM emulated under Node) none. `false` or `null`: none.
    */
-  readonly peers?: PeerChannel | false;
+  readonly peers?: PeerChannel | false | null;
 
   /**
    * The rxjs scheduler every wait and timestamp goes through; its `now()` must
@@ -305,7 +312,7 @@ function hasMethods(value: unknown, methods: readonly string[]): boolean {
 
 function resolvePeers(value: unknown): PeerChannel | "default" | null {
   if (value === undefined) return "default";
-  if (value === false) return null;
+  if (value === false || value === null) return null;
   if (!hasMethods(value, ["postMessage", "addEventListener", "removeEventListener"])) {
     throw new TypeError(
       "peers must be false or have postMessage, addEventListener and removeEventListener " +

@@ -565,6 +565,8 @@ export class SessionStore {
     return tap({
       next: () => peers.tellCreated(),
       error: (error: WorkbookError) => peers.tellFailed(error, this.#lastTryAt),
+      // Closed, timed out or disposed while on the wire: the others must not wait for it.
+      unsubscribe: () => peers.tellStopped(),
     });
   }
 
@@ -721,22 +723,16 @@ export class SessionStore {
       this.#options;
     const channel = peers === "default" ? defaultPeerChannel(graphBaseUrl, address.path) : peers;
     if (channel === null) return null;
-    try {
-      return new PeerOutages({
-        channel,
-        workbook: peerChannelName(graphBaseUrl, address.path),
-        owned: peers === "default",
-        scheduler,
-        window: retry.baseDelay,
-        attemptTimeout,
-        maxRetryAfter: retry.maxRetryAfter,
-        random,
-      });
-    } catch (error) {
-      throw new TypeError("peers could not be listened to: its addEventListener threw.", {
-        cause: error,
-      });
-    }
+    return new PeerOutages({
+      channel,
+      workbook: peerChannelName(graphBaseUrl, address.path),
+      owned: peers === "default",
+      scheduler,
+      window: retry.baseDelay,
+      attemptTimeout,
+      maxRetryAfter: retry.maxRetryAfter,
+      random,
+    });
   }
 
   /* ---------------------------------------------------------- keeping alive */
