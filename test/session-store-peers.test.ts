@@ -14,7 +14,13 @@ import {
   useVirtualTime,
   WORKBOOK,
 } from "./support/harness";
-import { memoryPeers } from "./support/memory-peers";
+import {
+  fromPeer,
+  memoryPeers,
+  PEER_KEY,
+  peerFailure,
+  runTimersUntil,
+} from "./support/memory-peers";
 import { seededRandom } from "./support/seeded-random";
 
 /*
@@ -29,16 +35,6 @@ beforeEach(useVirtualTime);
 
 const TABS = 8;
 const OUTAGE = 10_000;
-
-/** Fires timers one at a time, letting real I/O and messages finish after each, until `done`. */
-async function runTimersUntil(done: () => boolean, limitMs = 120_000): Promise<void> {
-  const end = Date.now() + limitMs;
-  await settleIo();
-  while (!done() && Date.now() < end && vi.getTimerCount() > 0) {
-    await vi.advanceTimersToNextTimerAsync();
-    await settleIo();
-  }
-}
 
 /** Graph answers createSession with 503 (after `answerAfter` ms) for `ms` from now, then accepts. */
 function outageFor(ms: number, answerAfter = 0): number {
@@ -224,20 +220,7 @@ describe("stores that share a channel", () => {
 });
 
 describe("what a store hears", () => {
-  /** A well-formed message from another store of the test workbook. */
-  function fromPeer(type: string, fields: Record<string, unknown> = {}) {
-    return { type: `graph-workbook-session/${type}`, workbook: ownKey(), from: "peer", ...fields };
-  }
-
-  const failed = (fields: Record<string, unknown> = {}) =>
-    fromPeer("create-failed", {
-      triedAt: Date.now(),
-      kind: "transient",
-      status: 503,
-      code: "serviceNotAvailable",
-      retryAfterMs: null,
-      ...fields,
-    });
+  const failed = peerFailure;
 
   /** Opens the store; returns the times its createSession requests were sent, from now. */
   async function openAndWatch(store: SessionStore) {
@@ -297,9 +280,9 @@ describe("what a store hears", () => {
   it("ignores a failure of an attempt sent before another store got a session", async () => {
     const peers = memoryPeers();
     const store = h.store({ keepAlive: false, peers: peers.channel() });
-    const before = Date.now();
-    peers.deliver(fromPeer("created", { at: before + 1 }));
-    peers.deliver(failed({ triedAt: before }));
+    const now = Date.now();
+    peers.deliver(fromPeer("created", { at: now }));
+    peers.deliver(failed({ triedAt: now - 1 }));
 
     expect(await openAndWatch(store)).toEqual([0]);
   });
@@ -404,7 +387,7 @@ describe("what a store hears", () => {
     ]);
     expect(peers.posted[0]).toEqual({
       type: "graph-workbook-session/create-failed",
-      workbook: ownKey(),
+      workbook: PEER_KEY,
       from: expect.any(String),
       triedAt: expect.any(Number),
       kind: "transient",
@@ -539,7 +522,7 @@ describe("the default channel", () => {
       () =>
         new SessionStore({ client: h.client, workbook: WORKBOOK, environment: quietEnvironment }),
     );
-    expect(FakeBroadcastChannel.made.map((channel) => channel.name)).toEqual([ownKey()]);
+    expect(FakeBroadcastChannel.made.map((channel) => channel.name)).toEqual([PEER_KEY]);
     await store.dispose();
     expect(FakeBroadcastChannel.made[0]?.closed).toBe(true);
   });
@@ -611,11 +594,3 @@ const quietEnvironment = {
   isOnline: () => true,
   watch: () => () => undefined,
 };
-
-/**
- * What the stores of the test workbook call it in messages: the emulator's
- * client addresses Graph's own host, and the emulator answers for it.
- */
-function ownKey(): string {
-  return `graph-workbook-session https://graph.microsoft.com${WORKBOOK}`;
-}

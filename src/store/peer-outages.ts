@@ -167,10 +167,11 @@ export class PeerOutages {
 
   /** Tells the other stores that this store got a session, when any of them may be waiting. */
   tellCreated(): void {
-    const wasOutage = this.#outage;
+    const othersMayWait = this.#outage || this.#toldTrying;
+    const at = this.#now();
     this.#toldTrying = false;
-    this.#recover(this.#now());
-    if (wasOutage) this.#post({ type: CREATED, at: this.#createdAt });
+    this.#recover(at);
+    if (othersMayWait) this.#post({ type: CREATED, at });
   }
 
   /** Tells the other stores that an attempt this store told of will tell them nothing more. */
@@ -179,9 +180,14 @@ export class PeerOutages {
     this.#toldTrying = false;
   }
 
+  /** Lets another store of the workbook have the channel; done first when a store is disposed. */
+  release(): void {
+    release(this.#config.channel, this.#config.workbook);
+  }
+
   dispose(): void {
     this.tellStopped();
-    release(this.#config.channel, this.#config.workbook);
+    this.release();
     try {
       this.#config.channel.removeEventListener("message", this.#listener);
       if (this.#config.owned) (this.#config.channel as { close?: () => void }).close?.();
@@ -222,6 +228,8 @@ export class PeerOutages {
     this.#createdAt = Math.max(this.#createdAt, at);
     this.#failure = null;
     this.#outage = false;
+    // Graph answers again: no attempt of another store is worth waiting for now.
+    this.#onTheWire.clear();
   }
 
   #post(message: Record<string, unknown>): void {
@@ -257,7 +265,7 @@ export class PeerOutages {
       this.#onTheWire.delete(from);
     } else if (type === CREATED) {
       this.#onTheWire.delete(from);
-      this.#recover(typeof message.at === "number" ? message.at : this.#now());
+      this.#recover(heardTime(message.at, this.#now()));
       this.#recovered.next();
     } else if (type === FAILED) {
       this.#onTheWire.delete(from);
@@ -270,9 +278,9 @@ export class PeerOutages {
 
   #takeFailure(message: Record<string, unknown>): void {
     const failure = readFailure(message, this.#now());
-    if (failure === null) return;
+    if (failure === null || !Number.isFinite(message.triedAt)) return;
     // An attempt sent before the group last got a session says nothing about Graph now.
-    if (!(typeof message.triedAt === "number" && message.triedAt >= this.#createdAt)) return;
+    if (heardTime(message.triedAt, this.#now()) < this.#createdAt) return;
     // A cooldown longer than this store waits out is not taken on hearsay: the
     // store tries, and meets that cooldown itself if it is real.
     if ((failure.retryAfterMs ?? 0) > this.#config.maxRetryAfter) return;
@@ -280,6 +288,15 @@ export class PeerOutages {
     this.#failure = failure;
     this.#outage = true;
   }
+}
+
+/*
+ * A time another store sent, on the clock the group shares: a value that is not
+ * a finite number counts as now, and none may lie ahead of now, so one odd
+ * message cannot make a store ignore the others for good.
+ */
+function heardTime(value: unknown, now: number): number {
+  return typeof value === "number" && Number.isFinite(value) ? Math.min(value, now) : now;
 }
 
 /** The workbooks each channel serves a live store for. */

@@ -131,8 +131,11 @@ export class SessionStore {
   readonly #queue: CallQueue;
   readonly #cooldown: Cooldown;
   readonly #peers: PeerOutages | null;
-  /** When this store last sent a createSession, in the scheduler's ms; told to its peers. */
-  #lastTryAt = Number.NEGATIVE_INFINITY;
+  /**
+   * When this store's latest createSession attempt was sent, or found not worth
+   * sending, in the scheduler's ms: a success heard after it ends the wait.
+   */
+  #lastAttemptAt = Number.NEGATIVE_INFINITY;
   /** createSession's retry policy: the same for every opening, so built once. */
   readonly #createRetry: MonoTypeOperatorFunction<WorkbookSession>;
   readonly #keepAlive: KeepAlive | null;
@@ -159,28 +162,34 @@ export class SessionStore {
     this.#api = new SessionApi({ ...this.#options, gate: this.#cooldown });
     this.#queue = new CallQueue(this.#options.concurrency);
     this.#peers = this.#newPeers();
-    this.#createRetry = this.#newCreateRetry();
-    this.#keepAlive = this.#newKeepAlive();
-    this.#memory = this.#newMemory();
-    this.#closer = new SessionCloser({
-      api: this.#api,
-      cooldown: this.#cooldown,
-      scheduler: this.#options.scheduler,
-      classify: (error, operation, sessionful) =>
-        this.#asWorkbookError(error, operation, sessionful),
-      reportClosed: (sessionId, reason, closed) =>
-        this.#emit({ type: "closed", at: this.#now(), sessionId, reason, closed }),
-    });
+    try {
+      this.#createRetry = this.#newCreateRetry();
+      this.#keepAlive = this.#newKeepAlive();
+      this.#memory = this.#newMemory();
+      this.#closer = new SessionCloser({
+        api: this.#api,
+        cooldown: this.#cooldown,
+        scheduler: this.#options.scheduler,
+        classify: (error, operation, sessionful) =>
+          this.#asWorkbookError(error, operation, sessionful),
+        reportClosed: (sessionId, reason, closed) =>
+          this.#emit({ type: "closed", at: this.#now(), sessionId, reason, closed }),
+      });
 
-    this.state$ = this.#state.state$;
-    this.status$ = this.select((state) => state.status);
-    this.sessionId$ = this.select(activeSessionId);
-    this.events$ = this.#events.asObservable();
-    if (typeof Symbol.observable === "symbol") {
-      Object.defineProperty(this, Symbol.observable, { value: () => this.state$ });
+      this.state$ = this.#state.state$;
+      this.status$ = this.select((state) => state.status);
+      this.sessionId$ = this.select(activeSessionId);
+      this.events$ = this.#events.asObservable();
+      if (typeof Symbol.observable === "symbol") {
+        Object.defineProperty(this, Symbol.observable, { value: () => this.state$ });
+      }
+
+      this.#stopWatching = this.#options.environment.watch((change) => this.#onPageChange(change));
+    } catch (error) {
+      // The channel must not stay claimed, or open, by a store that never came to be.
+      this.#peers?.dispose();
+      throw error;
     }
-
-    this.#stopWatching = this.#options.environment.watch((change) => this.#onPageChange(change));
   }
 
   /** The current state. */
@@ -307,6 +316,8 @@ export class SessionStore {
     if (this.#disposal) return this.#disposal;
 
     this.#isDisposed = true;
+    // A listener may make the workbook's next store while this one ends: it may have the channel.
+    this.#peers?.release();
     this.#stopWatching();
     this.#closer.stopWaiting();
     this.#disposal = this.#endSession("dispose", disposedWords);
@@ -535,7 +546,7 @@ export class SessionStore {
       shouldRetry: (error) => error.operation === "createSession" && error.retryable,
       onRetry: ({ error, attempt: failed, nextAttemptAt }) =>
         this.#dispatch({ type: "attempt-failed", error, nextAttempt: failed + 1, nextAttemptAt }),
-      retryNow: this.#peers?.recoveredAfter(() => this.#lastTryAt),
+      retryNow: this.#peers?.recoveredAfter(() => this.#lastAttemptAt),
     });
   }
 
@@ -548,11 +559,14 @@ export class SessionStore {
     if (!peers) return this.#createOnce(opening);
     return defer(() => {
       const standing = peers.standing();
-      if (standing.kind === "failed") return throwError(() => standing.error);
       if (standing.kind === "wait") {
         return standing.changed$.pipe(switchMap(() => this.#createUnlessPeersFailed(opening)));
       }
-      this.#lastTryAt = peers.tellTrying();
+      if (standing.kind === "failed") {
+        this.#lastAttemptAt = this.#now();
+        return throwError(() => standing.error);
+      }
+      this.#lastAttemptAt = peers.tellTrying();
       return this.#createOnce(opening);
     });
   }
@@ -564,7 +578,7 @@ export class SessionStore {
     if (!peers) return identity;
     return tap({
       next: () => peers.tellCreated(),
-      error: (error: WorkbookError) => peers.tellFailed(error, this.#lastTryAt),
+      error: (error: WorkbookError) => peers.tellFailed(error, this.#lastAttemptAt),
       // Closed, timed out or disposed while on the wire: the others must not wait for it.
       unsubscribe: () => peers.tellStopped(),
     });

@@ -1,4 +1,6 @@
 import type { PeerChannel, PeerMessageEvent } from "graph-workbook-session";
+import { vi } from "vitest";
+import { settleIo, WORKBOOK } from "./harness";
 
 type Listener = (event: PeerMessageEvent) => void;
 
@@ -54,4 +56,34 @@ export function memoryPeers() {
       for (const channel of channels) for (const listener of channel.listeners) listener({ data });
     },
   };
+}
+
+/** What stores of the test workbook call it in messages (its client addresses Graph's host). */
+export const PEER_KEY = `graph-workbook-session https://graph.microsoft.com${WORKBOOK}`;
+
+/** A well-formed message from another store of the test workbook. */
+export function fromPeer(type: string, fields: Record<string, unknown> = {}) {
+  return { type: `graph-workbook-session/${type}`, workbook: PEER_KEY, from: "peer", ...fields };
+}
+
+/** Another store's createSession, sent now, that met a 503. */
+export function peerFailure(fields: Record<string, unknown> = {}) {
+  return fromPeer("create-failed", {
+    triedAt: Date.now(),
+    kind: "transient",
+    status: 503,
+    code: "serviceNotAvailable",
+    retryAfterMs: null,
+    ...fields,
+  });
+}
+
+/** Fires timers one at a time, letting real I/O and messages finish after each, until `done`. */
+export async function runTimersUntil(done: () => boolean, limitMs = 120_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  await settleIo();
+  while (!done() && Date.now() < end && vi.getTimerCount() > 0) {
+    await vi.advanceTimersToNextTimerAsync();
+    await settleIo();
+  }
 }
