@@ -108,6 +108,27 @@ describe("an attempt a store told of while Graph failed", () => {
   });
 });
 
+describe("stores waiting on another store's attempt", () => {
+  it("try again spread over the base delay when it succeeds, not all at once", async () => {
+    const peers = memoryPeers();
+    const stores = [0.1, 0.9].map((draw) =>
+      h.store({ keepAlive: false, peers: peers.channel(), random: () => draw }),
+    );
+    peers.deliver(peerFailure({ triedAt: Date.now() - 5000 }));
+    vi.advanceTimersByTime(1000);
+    peers.deliver(fromPeer("create-trying", { from: "prober" }));
+
+    const opened = stores.map((store) => store.open());
+    await settleIo();
+    const succeededAt = Date.now();
+    peers.deliver(fromPeer("created", { from: "prober", at: succeededAt }));
+    await runTimersUntil(() => stores.every((store) => store.getState().status === "active"));
+    await Promise.all(opened);
+
+    expect(creations().map((request) => request.time - succeededAt)).toEqual([100, 900]);
+  });
+});
+
 describe("tries a store does not send", () => {
   it("back off like tries it sends, even after a success it heard long ago", async () => {
     const peers = memoryPeers();
@@ -160,6 +181,28 @@ describe("the claim on a channel", () => {
 
     expect(acquired).toHaveLength(1);
     expect(acquired[0]).toBeInstanceOf(SessionStore);
+  });
+
+  it("is let go only once, so a store made while the last one is disposed keeps it", async () => {
+    const peers = memoryPeers();
+    const channel = peers.channel();
+    const first = h.store({ keepAlive: false, peers: channel });
+    const opened = first.open();
+    await runTimersUntil(() => first.getState().status === "active");
+    await opened;
+
+    let next: SessionStore | null = null;
+    first.status$.subscribe((status) => {
+      if (first.disposed && status === "idle" && next === null) {
+        next = h.store({ keepAlive: false, peers: channel });
+      }
+    });
+    await first.dispose();
+
+    expect(next).toBeInstanceOf(SessionStore);
+    expect(() => h.store({ keepAlive: false, peers: channel })).toThrow(
+      /^peers is already the channel of another store of this workbook/,
+    );
   });
 
   it("is let go when the store's constructor fails after making it", () => {

@@ -1,6 +1,7 @@
 import {
   defer,
   type Observable,
+  of,
   race,
   type SchedulerLike,
   Subject,
@@ -81,7 +82,8 @@ export class PeerOutages {
   /** Names this store in messages, so that the others can match an outcome with its attempt. */
   readonly #id = Math.random().toString(36).slice(2);
   readonly #recovered = new Subject<void>();
-  readonly #changed = new Subject<void>();
+  /** Emits on every message heard for the workbook: true for a success, false otherwise. */
+  readonly #changed = new Subject<boolean>();
   /** Other stores' attempts on the wire: until when each still counts, in the scheduler's ms. */
   readonly #onTheWire = new Map<string, number>();
   #failure: HeardFailure | null = null;
@@ -91,6 +93,8 @@ export class PeerOutages {
   #createdAt = Number.NEGATIVE_INFINITY;
   /** The others were told of an attempt of this store whose outcome they have not heard. */
   #toldTrying = false;
+  /** This store holds the channel for its workbook. */
+  #claimed = false;
 
   readonly #listener = (event: PeerMessageEvent) => this.#hearSafely(event);
 
@@ -98,10 +102,11 @@ export class PeerOutages {
   constructor(config: PeerOutagesConfig) {
     this.#config = config;
     claim(config.channel, config.workbook);
+    this.#claimed = true;
     try {
       config.channel.addEventListener("message", this.#listener);
     } catch (error) {
-      release(config.channel, config.workbook);
+      this.release();
       throw new TypeError("peers could not be listened to: its addEventListener threw.", {
         cause: error,
       });
@@ -117,7 +122,10 @@ export class PeerOutages {
     const until = this.#lastOnTheWire();
     if (until === null) return SEND;
     const changed$ = race(
-      this.#changed.pipe(take(1)),
+      this.#changed.pipe(
+        take(1),
+        switchMap((recovered) => (recovered ? this.#spread() : of(0))),
+      ),
       timer(until - this.#now(), this.#config.scheduler),
     );
     return { kind: "wait", changed$ };
@@ -128,11 +136,19 @@ export class PeerOutages {
    * already did), after a random share of `window`.
    */
   recoveredAfter(since: () => number): Observable<unknown> {
-    const spread = () =>
-      timer(Math.floor(this.#config.random() * this.#config.window), this.#config.scheduler);
     return defer(() =>
-      this.#createdAt > since() ? spread() : this.#recovered.pipe(take(1), switchMap(spread)),
+      this.#createdAt > since()
+        ? this.#spread()
+        : this.#recovered.pipe(
+            take(1),
+            switchMap(() => this.#spread()),
+          ),
     );
+  }
+
+  /* After a success, the others try again spread over `window`, not in one instant. */
+  #spread(): Observable<unknown> {
+    return timer(Math.floor(this.#config.random() * this.#config.window), this.#config.scheduler);
   }
 
   /**
@@ -182,6 +198,9 @@ export class PeerOutages {
 
   /** Lets another store of the workbook have the channel; done first when a store is disposed. */
   release(): void {
+    // Once only: by the second call another store of the workbook may hold the channel.
+    if (!this.#claimed) return;
+    this.#claimed = false;
     release(this.#config.channel, this.#config.workbook);
   }
 
@@ -273,7 +292,7 @@ export class PeerOutages {
     } else {
       return;
     }
-    this.#changed.next();
+    this.#changed.next(type === CREATED);
   }
 
   #takeFailure(message: Record<string, unknown>): void {
