@@ -98,7 +98,10 @@ export class PeerOutages {
 
   readonly #listener = (event: PeerMessageEvent) => this.#hearSafely(event);
 
-  /** Throws a TypeError when the channel is in use by a store of the same workbook, or cannot be listened to. */
+  /**
+   * Throws a TypeError when the channel serves another live store of the same
+   * workbook, or cannot be listened to.
+   */
   constructor(config: PeerOutagesConfig) {
     this.#config = config;
     claim(config.channel, config.workbook);
