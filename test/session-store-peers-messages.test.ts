@@ -1,7 +1,7 @@
 import { SessionRegistry, SessionStore } from "graph-workbook-session";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { settleIo, useHarness, useVirtualTime, WORKBOOK } from "./support/harness";
-import { fromPeer, memoryPeers, peerFailure, runTimersUntil } from "./support/memory-peers";
+import { runTimersUntil, settleIo, useHarness, useVirtualTime, WORKBOOK } from "./support/harness";
+import { fromPeer, memoryPeers, peerFailure } from "./support/memory-peers";
 
 /*
  * The stores of a workbook trust each other's messages only so far: a time from

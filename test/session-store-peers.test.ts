@@ -8,19 +8,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   eventsOf,
   recordEvents,
+  runTimersUntil,
   settleIo,
   until,
   useHarness,
   useVirtualTime,
   WORKBOOK,
 } from "./support/harness";
-import {
-  fromPeer,
-  memoryPeers,
-  PEER_KEY,
-  peerFailure,
-  runTimersUntil,
-} from "./support/memory-peers";
+import { fromPeer, memoryPeers, PEER_KEY, peerFailure } from "./support/memory-peers";
 import { seededRandom } from "./support/seeded-random";
 
 /*
@@ -220,8 +215,6 @@ describe("stores that share a channel", () => {
 });
 
 describe("what a store hears", () => {
-  const failed = peerFailure;
-
   /** Opens the store; returns the times its createSession requests were sent, from now. */
   async function openAndWatch(store: SessionStore) {
     const start = Date.now();
@@ -240,19 +233,19 @@ describe("what a store hears", () => {
       null,
       "create-failed",
       42,
-      { ...failed(), workbook: undefined },
-      { ...failed(), workbook: otherWorkbook },
-      { ...failed(), from: undefined },
-      { ...failed(), from: "x".repeat(65) },
-      failed({ kind: "fatal" }),
-      failed({ status: 42 }),
-      failed({ status: "503" }),
-      failed({ code: "<script>" }),
-      failed({ retryAfterMs: Number.NaN }),
-      failed({ retryAfterMs: -1 }),
-      failed({ retryAfterMs: 3_600_000 }),
-      failed({ triedAt: "now" }),
-      JSON.parse(`{"__proto__": ${JSON.stringify(failed())}}`),
+      { ...peerFailure(), workbook: undefined },
+      { ...peerFailure(), workbook: otherWorkbook },
+      { ...peerFailure(), from: undefined },
+      { ...peerFailure(), from: "x".repeat(65) },
+      peerFailure({ kind: "fatal" }),
+      peerFailure({ status: 42 }),
+      peerFailure({ status: "503" }),
+      peerFailure({ code: "<script>" }),
+      peerFailure({ retryAfterMs: Number.NaN }),
+      peerFailure({ retryAfterMs: -1 }),
+      peerFailure({ retryAfterMs: 3_600_000 }),
+      peerFailure({ triedAt: "now" }),
+      JSON.parse(`{"__proto__": ${JSON.stringify(peerFailure())}}`),
       Object.defineProperty({}, "workbook", {
         get() {
           throw new Error("a getter that throws");
@@ -270,7 +263,7 @@ describe("what a store hears", () => {
   it("takes a well-formed failure for its workbook into account", async () => {
     const peers = memoryPeers();
     const store = h.store({ keepAlive: false, peers: peers.channel() });
-    peers.deliver(failed());
+    peers.deliver(peerFailure());
 
     const sent = await openAndWatch(store);
     expect(sent).toHaveLength(1);
@@ -282,7 +275,7 @@ describe("what a store hears", () => {
     const store = h.store({ keepAlive: false, peers: peers.channel() });
     const now = Date.now();
     peers.deliver(fromPeer("created", { at: now }));
-    peers.deliver(failed({ triedAt: now - 1 }));
+    peers.deliver(peerFailure({ triedAt: now - 1 }));
 
     expect(await openAndWatch(store)).toEqual([0]);
   });
@@ -290,7 +283,7 @@ describe("what a store hears", () => {
   it("waits for another store's attempt on the wire while Graph is failing, and sends once it succeeds", async () => {
     const peers = memoryPeers();
     const store = h.store({ keepAlive: false, peers: peers.channel() });
-    peers.deliver(failed({ triedAt: Date.now() - 5000 }));
+    peers.deliver(peerFailure({ triedAt: Date.now() - 5000 }));
     vi.advanceTimersByTime(1000);
     peers.deliver(fromPeer("create-trying", { from: "prober" }));
 
@@ -312,13 +305,13 @@ describe("what a store hears", () => {
     const peers = memoryPeers();
     const store = h.store({ keepAlive: false, peers: peers.channel() });
     const events = recordEvents(store);
-    peers.deliver(failed({ triedAt: Date.now() - 5000 }));
+    peers.deliver(peerFailure({ triedAt: Date.now() - 5000 }));
     vi.advanceTimersByTime(1000);
     peers.deliver(fromPeer("create-trying", { from: "prober" }));
 
     const opened = store.open();
     await settleIo();
-    peers.deliver(failed({ from: "prober" }));
+    peers.deliver(peerFailure({ from: "prober" }));
     await settleIo();
 
     expect(creations()).toHaveLength(0);
@@ -332,7 +325,7 @@ describe("what a store hears", () => {
   it("stops waiting for an attempt on the wire after attemptTimeout, or when its store leaves", async () => {
     const peers = memoryPeers();
     const store = h.store({ keepAlive: false, peers: peers.channel(), attemptTimeout: 5000 });
-    peers.deliver(failed({ triedAt: Date.now() - 5000 }));
+    peers.deliver(peerFailure({ triedAt: Date.now() - 5000 }));
     vi.advanceTimersByTime(1000);
     peers.deliver(fromPeer("create-trying", { from: "gone" }));
     peers.deliver(fromPeer("create-trying", { from: "leaving" }));
@@ -348,7 +341,7 @@ describe("what a store hears", () => {
     const peers = memoryPeers();
     const waiting = h.store({ keepAlive: false, peers: peers.channel() });
     const givingUp = h.store({ keepAlive: false, peers: peers.channel() });
-    peers.deliver(failed({ triedAt: Date.now() - 5000 }));
+    peers.deliver(peerFailure({ triedAt: Date.now() - 5000 }));
     vi.advanceTimersByTime(1000);
     h.emulator.fault("createSession", { hang: true });
 
@@ -504,10 +497,15 @@ describe("the default channel", () => {
     removeEventListener() {},
   };
 
-  /** Runs `make` as in a browser page: a document, a BroadcastChannel, and no Node `process`. */
+  /**
+   * Runs `make` as in a browser page: a window with a document and a
+   * BroadcastChannel, and no Node `process`.
+   */
   function inBrowserPage<T>(make: () => T): T {
     vi.stubGlobal("BroadcastChannel", FakeBroadcastChannel);
     vi.stubGlobal("document", pageDocument);
+    vi.stubGlobal("addEventListener", () => undefined);
+    vi.stubGlobal("removeEventListener", () => undefined);
     const nodeProcess = globalThis.process;
     Object.defineProperty(globalThis, "process", { value: undefined, configurable: true });
     try {
@@ -530,6 +528,8 @@ describe("the default channel", () => {
   it("is none in a DOM emulated under Node (jsdom, happy-dom), whose channels reach other test files", async () => {
     vi.stubGlobal("BroadcastChannel", FakeBroadcastChannel);
     vi.stubGlobal("document", pageDocument);
+    vi.stubGlobal("addEventListener", () => undefined);
+    vi.stubGlobal("removeEventListener", () => undefined);
     const store = new SessionStore({
       client: h.client,
       workbook: WORKBOOK,

@@ -12,7 +12,7 @@ export function defaultEnvironment(): SessionEnvironment {
 }
 
 /* A worker has `addEventListener` but no document; it gets the static environment. */
-function isBrowserPage(): boolean {
+export function isBrowserPage(): boolean {
   const scope = globalThis as Partial<BrowserWindowLike>;
   const hasDocument = typeof scope.document === "object" && scope.document !== null;
   return hasDocument && typeof scope.addEventListener === "function";

@@ -1,3 +1,5 @@
+import { isBrowserPage } from "./default-environment";
+
 /** What a {@link PeerChannel} hands its message listeners. */
 export interface PeerMessageEvent {
   readonly data: unknown;
@@ -23,7 +25,6 @@ type BroadcastChannelConstructor = new (name: string) => OwnedChannel;
 
 interface GlobalScope {
   readonly BroadcastChannel?: BroadcastChannelConstructor;
-  readonly document?: unknown;
   readonly process?: { readonly versions?: { readonly node?: unknown } };
 }
 
@@ -41,9 +42,8 @@ export function defaultPeerChannel(
   workbookPath: string,
 ): OwnedChannel | null {
   const scope = globalThis as GlobalScope;
-  const isPage = typeof scope.document === "object" && scope.document !== null;
   const underNode = typeof scope.process?.versions?.node === "string";
-  if (!isPage || underNode || typeof scope.BroadcastChannel !== "function") return null;
+  if (!isBrowserPage() || underNode || typeof scope.BroadcastChannel !== "function") return null;
   return new scope.BroadcastChannel(peerChannelName(graphBaseUrl, workbookPath));
 }
 

@@ -109,6 +109,20 @@ export async function settleIo(rounds = 50): Promise<void> {
   }
 }
 
+/**
+ * Fires timers one at a time, letting real I/O and promise callbacks finish
+ * after each, until `done` holds, no timer is left, or `limitMs` of virtual
+ * time has passed.
+ */
+export async function runTimersUntil(done: () => boolean, limitMs = 120_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  await settleIo();
+  while (!done() && Date.now() < end && vi.getTimerCount() > 0) {
+    await vi.advanceTimersToNextTimerAsync();
+    await settleIo();
+  }
+}
+
 /** Records every state a store emits, starting with the current one. */
 export function recordStates(store: SessionStore): SessionState[] {
   const states: SessionState[] = [];

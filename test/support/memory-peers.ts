@@ -1,6 +1,5 @@
 import type { PeerChannel, PeerMessageEvent } from "graph-workbook-session";
-import { vi } from "vitest";
-import { settleIo, WORKBOOK } from "./harness";
+import { WORKBOOK } from "./harness";
 
 type Listener = (event: PeerMessageEvent) => void;
 
@@ -76,14 +75,4 @@ export function peerFailure(fields: Record<string, unknown> = {}) {
     retryAfterMs: null,
     ...fields,
   });
-}
-
-/** Fires timers one at a time, letting real I/O and messages finish after each, until `done`. */
-export async function runTimersUntil(done: () => boolean, limitMs = 120_000): Promise<void> {
-  const end = Date.now() + limitMs;
-  await settleIo();
-  while (!done() && Date.now() < end && vi.getTimerCount() > 0) {
-    await vi.advanceTimersToNextTimerAsync();
-    await settleIo();
-  }
 }
