@@ -10,6 +10,12 @@ export interface AbortableDeadline {
 }
 
 /**
+ * Takes over a call its subscriber left while it was running: gets the call's
+ * promise and returns true to let the call run on, or false to abort it.
+ */
+export type HandOver<T> = (pending: Promise<T>) => boolean;
+
+/**
  * Turns a promise-returning call that takes an `AbortSignal` into a cold
  * observable. Each subscription makes the call once; unsubscribing before it
  * settles aborts it, so an abandoned request never keeps running. Once it has
@@ -18,17 +24,22 @@ export interface AbortableDeadline {
  * With a `deadline`, a call still running when it has passed is aborted and the
  * stream fails with the deadline's error, as rxjs `timeout` would have it; one
  * operator fewer on every request.
+ *
+ * With `handOver`, a call left while running may be passed on instead of
+ * aborted; the deadline still aborts it when it passes.
  */
 export function fromAbortable<T>(
   call: (signal: AbortSignal) => Promise<T>,
   deadline?: AbortableDeadline,
+  handOver?: HandOver<T>,
 ): Observable<T> {
   return new Observable<T>((subscriber) => {
     const controller = new AbortController();
     let settled = false;
     let timer: Subscription | undefined;
 
-    call(controller.signal).then(
+    const pending = call(controller.signal);
+    pending.then(
       (value) => {
         settled = true;
         timer?.unsubscribe();
@@ -37,6 +48,7 @@ export function fromAbortable<T>(
       },
       (error: unknown) => {
         settled = true;
+        timer?.unsubscribe();
         subscriber.error(error);
       },
     );
@@ -54,8 +66,9 @@ export function fromAbortable<T>(
     }
 
     return () => {
+      if (settled || handOver?.(pending)) return;
       timer?.unsubscribe();
-      if (!settled) controller.abort();
+      controller.abort();
     };
   });
 }

@@ -27,7 +27,7 @@ import { retryWithBackoff } from "../retry/retry-with-backoff";
 import type { WorkbookSession } from "../state/session-state";
 import { attemptTimedOut } from "./attempt-timed-out";
 import { hasControlCharacter, hasDotSegment, isPlainClientPath } from "./client-path";
-import { fromAbortable } from "./from-abortable";
+import { fromAbortable, type HandOver } from "./from-abortable";
 import { type GraphPath, resolveGraphLocation } from "./graph-location";
 import { readOperationProgress } from "./operation-status";
 import { type AnswerWatcher, retriesOff } from "./retries-off";
@@ -108,9 +108,13 @@ export class SessionApi {
 
   /**
    * The createSession request alone: the session, when Graph answers 201, or
-   * the operation to poll, when it answers 202.
+   * the operation to poll, when it answers 202. `handOver` may take over the
+   * request when it is let go of while on the wire (see {@link fromAbortable}).
    */
-  postCreateSession(request: CreateSessionRequest): Observable<CreateOutcome> {
+  postCreateSession(
+    request: CreateSessionRequest,
+    handOver?: HandOver<CreateOutcome>,
+  ): Observable<CreateOutcome> {
     const send = (signal: AbortSignal) => {
       const call = this.#workbook("/createSession", signal);
       if (request.respondAsync) call.header("Prefer", "respond-async");
@@ -125,7 +129,7 @@ export class SessionApi {
       return { location: response.headers.get("location") };
     };
 
-    return this.#exchange("createSession", send, read);
+    return this.#exchange("createSession", send, read, false, handOver);
   }
 
   /** The session an answer to createSession leads to, polling its operation if needed. */
@@ -272,6 +276,7 @@ export class SessionApi {
     send: (signal: AbortSignal) => Promise<Response>,
     read: (response: Response) => Promise<T>,
     sessionful = false,
+    handOver?: HandOver<T>,
   ): Observable<T> {
     const { attemptTimeout, scheduler } = this.#config;
     const deadline = {
@@ -280,14 +285,18 @@ export class SessionApi {
       error: () => attemptTimedOut(operation, attemptTimeout),
     };
 
-    return fromAbortable(async (signal) => {
-      const response = await send(signal).catch((error: unknown) => {
-        throw classifyError(error, this.context(operation, sessionful));
-      });
-      if (!response.ok)
-        throw await errorFromResponse(response, this.context(operation, sessionful));
-      return read(response);
-    }, deadline);
+    return fromAbortable(
+      async (signal) => {
+        const response = await send(signal).catch((error: unknown) => {
+          throw classifyError(error, this.context(operation, sessionful));
+        });
+        if (!response.ok)
+          throw await errorFromResponse(response, this.context(operation, sessionful));
+        return read(response);
+      },
+      deadline,
+      handOver,
+    );
   }
 
   /** A raw request to a path under the workbook: the response is read here, not by the client. */

@@ -1,4 +1,4 @@
-import { lastValueFrom, type Observable, type SchedulerLike, take } from "rxjs";
+import { lastValueFrom, type SchedulerLike } from "rxjs";
 import type { GraphOperation, WorkbookError } from "../errors/workbook-error";
 import type { CloseReason } from "../events/session-event";
 import type { CreateOutcome, SessionApi } from "../graph/session-api";
@@ -66,16 +66,11 @@ export class SessionCloser {
     for (const stop of [...this.#waits]) stop();
   }
 
-  /**
-   * Waits for a createSession answer nobody wants any more, and closes the
-   * session it brings. Must be called before the creation is let go, so that
-   * the request is not aborted.
-   */
-  closeWhenItArrives(post$: Observable<CreateOutcome>): void {
-    const answer = lastValueFrom(post$.pipe(take(1)), { defaultValue: null });
+  /** Waits for a createSession answer nobody wants any more, and closes the session it brings. */
+  closeWhenItArrives(answer: Promise<CreateOutcome>): void {
     const closing = answer.then(
       (outcome) => {
-        if (outcome && "session" in outcome) void this.close(outcome.session.id, "late");
+        if ("session" in outcome) void this.close(outcome.session.id, "late");
       },
       (error: unknown) => void this.#host.classify(error, "createSession", false),
     );

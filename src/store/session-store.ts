@@ -2,7 +2,6 @@ import {
   catchError,
   defer,
   EMPTY,
-  finalize,
   type InteropObservable,
   identity,
   type MonoTypeOperatorFunction,
@@ -10,7 +9,6 @@ import {
   type Observable,
   Subject,
   Subscription,
-  share,
   switchMap,
   tap,
   throwError,
@@ -73,8 +71,8 @@ interface Opening {
   readonly resolve: (session: WorkbookSession) => void;
   readonly reject: (error: WorkbookError) => void;
   subscription: Subscription | null;
-  /** The createSession request while it is on the wire: a session it brings must be closed. */
-  postInFlight: Observable<CreateOutcome> | null;
+  /** Let go of by its store: a createSession answer still to come brings a session to close. */
+  abandoned: boolean;
   /** A handed-over session being checked; if the opening is let go it must be closed. */
   resuming: WorkbookSession | null;
 }
@@ -586,24 +584,19 @@ export class SessionStore {
 
   /**
    * One createSession, and the polling of its operation when Graph answers 202.
-   * While the POST is on the wire it is shared, so that a store that stops
-   * wanting the session can still wait for the answer and close what it brings.
+   * A POST still on the wire when its opening is let go of is not aborted: its
+   * answer is awaited, and the session it brings closed.
    */
   #createOnce(opening: Opening): Observable<WorkbookSession> {
     const { persistChanges } = this.#options;
-    const post$: Observable<CreateOutcome> = this.#api
-      .postCreateSession(this.#createRequest())
-      .pipe(
-        finalize(() => {
-          if (opening.postInFlight === post$) opening.postInFlight = null;
-        }),
-        share(),
-      );
+    const handOver = (answer: Promise<CreateOutcome>) => {
+      if (opening.abandoned) this.#closer.closeWhenItArrives(answer);
+      return opening.abandoned;
+    };
 
-    return defer(() => {
-      opening.postInFlight = post$;
-      return post$;
-    }).pipe(switchMap((outcome) => this.#api.sessionFrom(outcome, persistChanges)));
+    return this.#api
+      .postCreateSession(this.#createRequest(), handOver)
+      .pipe(switchMap((outcome) => this.#api.sessionFrom(outcome, persistChanges)));
   }
 
   #createRequest() {
@@ -625,7 +618,7 @@ export class SessionStore {
 
   /* Sessions an abandoned opening may still bring, or was checking, are closed. */
   #letGoOf(opening: Opening, reason: CloseReason): void {
-    if (opening.postInFlight) this.#closer.closeWhenItArrives(opening.postInFlight);
+    opening.abandoned = true;
     if (opening.resuming) void this.#closer.close(opening.resuming.id, reason);
   }
 
@@ -1000,5 +993,5 @@ function newOpening(): Opening {
     resolve = resolvePromise;
     reject = rejectPromise;
   });
-  return { promise, resolve, reject, subscription: null, postInFlight: null, resuming: null };
+  return { promise, resolve, reject, subscription: null, abandoned: false, resuming: null };
 }
