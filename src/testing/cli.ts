@@ -3,7 +3,8 @@ import type { EmulatorOptions } from "./emulator-options";
 import { startEmulator } from "./start-emulator";
 
 async function run(options: EmulatorOptions): Promise<void> {
-  const emulator = await startEmulator(options);
+  // Nothing can read a command-line emulator's request log, which would only grow.
+  const emulator = await startEmulator({ ...options, maxRecordedRequests: 0 });
   console.log(`Graph workbook emulator listening on ${emulator.url}`);
   console.log(`Point createEmulatorClient("${emulator.url}") at it; press Ctrl+C to stop.`);
 

@@ -93,4 +93,10 @@ export interface EmulatorOptions extends EmulatorSettings {
   readonly port?: number | undefined;
   /** Loopback address to listen on (`127.0.0.1`, `::1` or `localhost`). Default `"127.0.0.1"`. */
   readonly host?: string | undefined;
+  /**
+   * Most requests kept for {@link WorkbookEmulator.requests}; past it the oldest are forgotten
+   * (sequence numbers carry on), so an emulator left running does not grow without end. `0`
+   * keeps none. Default `Infinity`: a test sees every request it caused.
+   */
+  readonly maxRecordedRequests?: number | undefined;
 }

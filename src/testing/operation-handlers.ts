@@ -16,7 +16,8 @@ export function startOperation(
   persistChanges: boolean,
 ) {
   const behaviour = state.settings.asyncCreate;
-  const operation = state.operations.start(request.address.key, persistChanges, behaviour);
+  const { key } = request.address;
+  const operation = state.operations.start(key, persistChanges, behaviour, state.settings.now());
   const location =
     behaviour.location ??
     workbookUrl(exchange.origin, request.address, `operations/${operation.id}`);

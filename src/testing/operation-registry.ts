@@ -15,7 +15,12 @@ export interface EmulatedOperation {
   polls: number;
   /** Session created when the operation succeeded. */
   sessionId: string | undefined;
+  /** When the operation started, in ms on the emulator clock. */
+  readonly startedAt: number;
 }
+
+/** How long an operation can be polled after it started, in ms: an hour. */
+export const OPERATION_RETENTION = 3_600_000;
 
 const PASCAL: Readonly<Record<OperationStatus, string>> = {
   notStarted: "NotStarted",
@@ -28,10 +33,15 @@ const PASCAL: Readonly<Record<OperationStatus, string>> = {
 export class OperationRegistry {
   private readonly operations = new Map<string, EmulatedOperation>();
 
-  /** Records a new operation that has not been polled yet. */
-  start(workbook: string, persistChanges: boolean, behaviour: ResolvedAsyncCreate) {
+  /**
+   * Records a new operation that has not been polled yet, at `now` on the emulator clock, and
+   * forgets the operations that started more than {@link OPERATION_RETENTION} ms before.
+   */
+  start(workbook: string, persistChanges: boolean, behaviour: ResolvedAsyncCreate, now: number) {
+    this.forgetStartedBefore(now - OPERATION_RETENTION);
+
     const operation = { id: randomUUID(), workbook, persistChanges, behaviour, polls: 0 };
-    const stored: EmulatedOperation = { ...operation, sessionId: undefined };
+    const stored: EmulatedOperation = { ...operation, sessionId: undefined, startedAt: now };
     this.operations.set(stored.id, stored);
     return stored;
   }
@@ -40,6 +50,12 @@ export class OperationRegistry {
   find(id: string, workbook: string): EmulatedOperation | undefined {
     const operation = this.operations.get(id);
     return operation?.workbook === workbook ? operation : undefined;
+  }
+
+  private forgetStartedBefore(time: number): void {
+    for (const [id, operation] of this.operations) {
+      if (operation.startedAt < time) this.operations.delete(id);
+    }
   }
 }
 

@@ -31,8 +31,12 @@ export class SessionRegistry {
 
   constructor(private readonly settings: () => ResolvedSettings) {}
 
-  /** Opens a session; a non-persistent one writes to a private overlay of the workbook. */
+  /**
+   * Opens a session; a non-persistent one writes to a private overlay of the workbook. Sessions
+   * that expired meanwhile are let go of, so that sessions nobody closed do not pile up.
+   */
   open(workbook: string, data: WorkbookData, persistChanges: boolean): EmulatedSession {
+    this.forgetExpired();
     const now = this.settings().now();
     const view = persistChanges ? data : new SessionOverlay(data);
     const session = { id: newSessionId(), workbook, persistChanges, view };
@@ -84,6 +88,12 @@ export class SessionRegistry {
 
     this.live.delete(id);
     return undefined;
+  }
+
+  private forgetExpired(): void {
+    for (const [id, session] of this.live) {
+      if (this.isExpired(session)) this.live.delete(id);
+    }
   }
 
   private isExpired(session: StoredSession): boolean {

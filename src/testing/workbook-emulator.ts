@@ -1,3 +1,4 @@
+import { describeValue } from "../options/read-option";
 import type { CellRange } from "./a1-range";
 import { parseA1Range } from "./a1-range";
 import type { EmulatorOptions, EmulatorSettings } from "./emulator-options";
@@ -23,17 +24,18 @@ import type { CellValue } from "./workbook-view";
 export class WorkbookEmulator {
   private readonly state: EmulatorState;
   private readonly faults = new FaultScript();
-  private readonly log = new RequestLog();
+  private readonly log: RequestLog;
   private server: LoopbackServer | undefined;
 
-  private constructor(settings: EmulatorSettings) {
+  private constructor(settings: EmulatorSettings, maxRecordedRequests: number) {
     this.state = new EmulatorState(settings);
+    this.log = new RequestLog(maxRecordedRequests);
   }
 
   /** Starts an emulator; same as {@link startEmulator}. */
   static async start(options: EmulatorOptions = {}): Promise<WorkbookEmulator> {
-    const { port = 0, host = "127.0.0.1", ...settings } = options;
-    const emulator = new WorkbookEmulator(settings);
+    const { port = 0, host = "127.0.0.1", maxRecordedRequests, ...settings } = options;
+    const emulator = new WorkbookEmulator(settings, readRequestLimit(maxRecordedRequests));
     const runtime = emulator.runtime();
     emulator.server = await listenOnLoopback(host, port, (request, response) => {
       void handleRequest(runtime, request, response);
@@ -51,7 +53,10 @@ export class WorkbookEmulator {
     return this.listening().port;
   }
 
-  /** Every request received so far, in arrival order (a snapshot; records update when answered). */
+  /**
+   * Every request received so far, in arrival order (a snapshot; records update when answered),
+   * or the latest `maxRecordedRequests` of them.
+   */
   get requests(): readonly RecordedRequest[] {
     return this.log.all();
   }
@@ -138,4 +143,13 @@ export class WorkbookEmulator {
     if (this.server === undefined) throw new Error("The emulator is not listening yet.");
     return this.server;
   }
+}
+
+function readRequestLimit(limit: number | undefined): number {
+  if (limit === undefined) return Number.POSITIVE_INFINITY;
+  if (limit === Number.POSITIVE_INFINITY || (Number.isSafeInteger(limit) && limit >= 0))
+    return limit;
+  throw new RangeError(
+    `maxRecordedRequests must be an integer ≥ 0 or Infinity, got ${describeValue(limit)}.`,
+  );
 }
