@@ -290,6 +290,40 @@ describe("closing", () => {
     expect(eventsOf(events, "disposed")).toHaveLength(1);
     expect(closes()).toHaveLength(0);
   });
+
+  it("gives a dispose() made by a state subscriber during disposal the same promise", async () => {
+    h.emulator.fault("closeSession", { delayMs: 2_000 });
+    const environment = createTestEnvironment();
+    const store = h.store({ environment });
+    const events = recordEvents(store);
+    let completions = 0;
+    store.events$.subscribe({ complete: () => (completions += 1) });
+    await openSession(store);
+
+    let nested: Promise<void> | undefined;
+    let nestedSettled = false;
+    store.state$.subscribe((state) => {
+      if (state.status !== "idle" || nested) return;
+      nested = store.dispose();
+      void nested.then(() => (nestedSettled = true));
+    });
+
+    const outer = store.dispose();
+    expect(nested).toBe(outer);
+    await until(() => closes().length === 1, "closeSession is on the wire");
+    await settleIo();
+    expect(nestedSettled).toBe(false);
+
+    await passTime(3_000, 500);
+    await outer;
+    await settleIo();
+
+    expect(nestedSettled).toBe(true);
+    expect(eventsOf(events, "disposed")).toHaveLength(1);
+    expect(completions).toBe(1);
+    expect(environment.listenerCount).toBe(0);
+    expect(events.slice(-2).map((event) => event.type)).toEqual(["closed", "disposed"]);
+  });
 });
 
 describe("leaving the page", () => {

@@ -3,7 +3,6 @@ import { beforeEach, describe, expect, it } from "vitest";
 import {
   CANARY_TOKEN,
   driveUntilSettled,
-  passTime,
   recordStates,
   statuses,
   useHarness,
@@ -44,22 +43,6 @@ describe("long-running createSession: statuses and pacing", () => {
     const times = [h.emulator.requestsTo("createSession")[0]!, ...polls()].map((r) => r.time);
     const waits = times.slice(1).map((time, index) => time - times[index]!);
     expect(waits).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000, 8_000]);
-  });
-
-  it("stops polling when the store is disposed, and opens nothing after", async () => {
-    h.emulator.configure({ asyncCreate: { mode: "async", runningPolls: 50 } });
-    const store = h.store({ poll: { initialInterval: 1_000, maxInterval: 1_000 } });
-    const opening = store.open().catch((error: unknown) => error);
-    await passTime(3_500, 500);
-    const pollsBefore = polls().length;
-    expect(pollsBefore).toBe(3);
-
-    await store.dispose();
-    await passTime(60_000, 1_000);
-
-    expect(await opening).toMatchObject({ kind: "aborted" });
-    expect(polls()).toHaveLength(pollsBefore);
-    expect(h.emulator.requestsTo("createSession")).toHaveLength(1);
   });
 
   it("retries a poll Graph answers 503, without starting another creation", async () => {

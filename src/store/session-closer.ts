@@ -1,8 +1,17 @@
-import { lastValueFrom, type SchedulerLike } from "rxjs";
+import { lastValueFrom, type SchedulerLike, takeUntil, timer } from "rxjs";
 import type { GraphOperation, WorkbookError } from "../errors/workbook-error";
 import type { CloseReason } from "../events/session-event";
 import type { CreateOutcome, SessionApi } from "../graph/session-api";
+import type { WorkbookSession } from "../state/session-state";
 import type { Cooldown } from "./cooldown";
+
+/** How far a creation nobody wants any more is followed, to close the session it brings. */
+export interface LateSessionLimits {
+  /** How long a long-running creation (an operation to poll) is still polled, in ms. */
+  readonly followFor: number;
+  /** The longest cooldown waited out before the close is sent, in ms. */
+  readonly maxWait: number;
+}
 
 /** What closing sessions needs from its store. */
 export interface CloserHost {
@@ -66,20 +75,36 @@ export class SessionCloser {
     for (const stop of [...this.#waits]) stop();
   }
 
-  /** Waits for a createSession answer nobody wants any more, and closes the session it brings. */
-  closeWhenItArrives(answer: Promise<CreateOutcome>): void {
-    const closing = answer.then(
-      (outcome) => {
-        if ("session" in outcome) void this.close(outcome.session.id, "late");
-      },
-      (error: unknown) => void this.#host.classify(error, "createSession", false),
-    );
+  /**
+   * Waits for the session a creation nobody wants any more brings, and closes it as
+   * {@link closeAfterCooldown} does: Graph makes the session all the same. When the answer is
+   * a long-running operation, the operation is polled to its end first.
+   */
+  closeWhenItArrives(answer: Promise<CreateOutcome>, limits: LateSessionLimits): void {
+    const closing = answer
+      .then((outcome) => this.#sessionOf(outcome, limits.followFor))
+      .then(
+        async (session) => {
+          if (session) await this.closeAfterCooldown(session.id, "late", limits.maxWait);
+        },
+        (error: unknown) => void this.#host.classify(error, "createSession", false),
+      );
     this.#track(closing);
   }
 
   /** Resolves once no close is under way, including closes started while waiting. */
   async settled(): Promise<void> {
     while (this.#underWay.size > 0) await Promise.all([...this.#underWay]);
+  }
+
+  /* The session an answer brings; null when its operation did not end within `followFor` ms. */
+  #sessionOf(outcome: CreateOutcome, followFor: number): Promise<WorkbookSession | null> {
+    if ("session" in outcome) return Promise.resolve(outcome.session);
+
+    const { api, scheduler } = this.#host;
+    // Whether the session keeps its changes does not matter to closing it.
+    const session$ = api.sessionFrom(outcome, true).pipe(takeUntil(timer(followFor, scheduler)));
+    return lastValueFrom(session$, { defaultValue: null });
   }
 
   async #send(sessionId: string, keepalive: boolean): Promise<boolean> {

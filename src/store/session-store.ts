@@ -305,20 +305,26 @@ export class SessionStore {
   /**
    * Stops the store for good: cancels every creation, wait and call in flight at
    * once, closes the session (best effort), and completes `state$`. Resolves once
-   * the session is closed. A session whose createSession was already on the
-   * wire is closed when Graph's answer arrives (within `attemptTimeout`), after
-   * this resolves; `events$` reports that close, then `disposed`, and completes.
+   * the session is closed. A session whose creation was under way is closed
+   * when it arrives (Graph's answer within `attemptTimeout`, a long-running
+   * creation's operation polled for up to `openTimeout`), after this resolves;
+   * `events$` reports that close, then `disposed`, and completes.
    * Safe to call more than once; never rejects.
    */
   dispose(): Promise<void> {
     if (this.#disposal) return this.#disposal;
 
+    // Set first: a subscriber told of the reset below may call dispose() again, and gets this one.
+    let ended!: () => void;
+    this.#disposal = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
     this.#isDisposed = true;
     // A listener may make the workbook's next store while this one ends: it may have the channel.
     this.#peers?.release();
     this.#stopWatching();
     this.#closer.stopWaiting();
-    this.#disposal = this.#endSession("dispose", disposedWords);
+    void this.#endSession("dispose", disposedWords).then(ended, ended);
     this.#peers?.dispose();
     void this.#disposal.then(() => this.#closer.settled()).then(() => this.#finishEvents());
 
@@ -584,19 +590,41 @@ export class SessionStore {
 
   /**
    * One createSession, and the polling of its operation when Graph answers 202.
-   * A POST still on the wire when its opening is let go of is not aborted: its
-   * answer is awaited, and the session it brings closed.
+   * A creation under way when its opening is let go of is handed to the closer
+   * instead of aborted, since Graph makes the session all the same: the closer
+   * awaits the POST's answer, or polls the operation again, and closes the session.
    */
   #createOnce(opening: Opening): Observable<WorkbookSession> {
-    const { persistChanges } = this.#options;
     const handOver = (answer: Promise<CreateOutcome>) => {
-      if (opening.abandoned) this.#closer.closeWhenItArrives(answer);
+      if (opening.abandoned) this.#closeLate(answer);
       return opening.abandoned;
     };
 
     return this.#api
       .postCreateSession(this.#createRequest(), handOver)
-      .pipe(switchMap((outcome) => this.#api.sessionFrom(outcome, persistChanges)));
+      .pipe(switchMap((outcome) => this.#sessionFrom(outcome, opening)));
+  }
+
+  #sessionFrom(outcome: CreateOutcome, opening: Opening): Observable<WorkbookSession> {
+    const session$ = this.#api.sessionFrom(outcome, this.#options.persistChanges);
+    if ("session" in outcome) return session$;
+
+    return session$.pipe(
+      tap({
+        unsubscribe: () => {
+          if (opening.abandoned) this.#closeLate(Promise.resolve(outcome));
+        },
+      }),
+    );
+  }
+
+  /** Closes the session a creation let go of brings, following a long-running one until `openTimeout`. */
+  #closeLate(answer: Promise<CreateOutcome>): void {
+    const { openTimeout, retry } = this.#options;
+    this.#closer.closeWhenItArrives(answer, {
+      followFor: openTimeout,
+      maxWait: retry.maxRetryAfter,
+    });
   }
 
   #createRequest() {
