@@ -1,6 +1,11 @@
 import { GraphError, ResponseType, RetryHandlerOptions } from "@microsoft/microsoft-graph-client";
-import { rateLimitFault } from "graph-workbook-session/testing";
-import { describe, expect, it, vi } from "vitest";
+import { type Fault, rateLimitFault } from "graph-workbook-session/testing";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
+import { EmulatorState } from "../src/testing/emulator-state";
+import type { FaultScript } from "../src/testing/fault-script";
+import { handleRequest } from "../src/testing/handle-request";
+import { listenOnLoopback } from "../src/testing/loopback-server";
+import { RequestLog } from "../src/testing/request-log";
 import { useEmulator } from "./support/emulator-fixture";
 
 const fixture = useEmulator();
@@ -280,6 +285,300 @@ describe("fault selection", () => {
     expect(() => fixture.emulator.fault("range", { status: 500, times: 0 })).toThrow(RangeError);
   });
 });
+
+const HEADER_VALUE_RULE = "without line breaks, control characters or characters past U+00FF";
+
+describe("fault checks", () => {
+  it.each<[string, unknown, ErrorConstructor, string]>([
+    ["a fault that is not an object", null, TypeError, "A fault must be an object, got null."],
+    [
+      "a status that is not a number",
+      { status: "x" },
+      TypeError,
+      'A fault\'s status must be an integer HTTP status from 200 to 599, got "x".',
+    ],
+    ...[99, 101, 600, 1000, 503.5, Number.NaN].map(
+      (status) =>
+        [
+          `status ${status}`,
+          { status },
+          RangeError,
+          `A fault's status must be an integer HTTP status from 200 to 599, got ${status}.`,
+        ] as [string, unknown, ErrorConstructor, string],
+    ),
+    [
+      "a negative delay",
+      { delayMs: -100 },
+      RangeError,
+      "A fault's delayMs must be a finite number of milliseconds ≥ 0, got -100.",
+    ],
+    [
+      "a delay as text",
+      { delayMs: "5" },
+      TypeError,
+      'A fault\'s delayMs must be a number of milliseconds, got "5".',
+    ],
+    [
+      "a delay longer than a timer can wait",
+      { delayMs: 2 ** 31 },
+      RangeError,
+      "A fault's delayMs must be at most 2147483647 ms (the longest timer delay), got 2147483648.",
+    ],
+    [
+      "a negative truncateAfter",
+      { truncateAfter: -1 },
+      RangeError,
+      "A fault's truncateAfter must be a whole number of bytes ≥ 0, got -1.",
+    ],
+    [
+      "a fractional truncateAfter",
+      { truncateAfter: 1.5 },
+      RangeError,
+      "A fault's truncateAfter must be a whole number of bytes ≥ 0, got 1.5.",
+    ],
+    [
+      "a truncateAfter as text",
+      { truncateAfter: "4" },
+      TypeError,
+      'A fault\'s truncateAfter must be a whole number of bytes ≥ 0, got "4".',
+    ],
+    [
+      "a negative retryAfter number",
+      { retryAfter: -5 },
+      RangeError,
+      "A fault's retryAfter must be a finite number of seconds ≥ 0 or a string sent verbatim, got -5.",
+    ],
+    [
+      "an infinite retryAfter",
+      { retryAfter: Number.POSITIVE_INFINITY },
+      RangeError,
+      "A fault's retryAfter must be a finite number of seconds ≥ 0 or a string sent verbatim, got Infinity.",
+    ],
+    [
+      "a retryAfter object",
+      { retryAfter: new Date(0) },
+      TypeError,
+      "A fault's retryAfter must be a finite number of seconds ≥ 0 or a string sent verbatim, got an object.",
+    ],
+    [
+      "a retryAfter with a line break",
+      { retryAfter: "5\r\nx-injected: 1" },
+      RangeError,
+      `A fault's retryAfter must be a header value ${HEADER_VALUE_RULE}, got "5\\r\\nx-injected: 1".`,
+    ],
+    [
+      "headers that are not an object",
+      { headers: "x-a: 1" },
+      TypeError,
+      'A fault\'s headers must be an object of header names to string values, got "x-a: 1".',
+    ],
+    [
+      "headers given as an array",
+      { headers: [["x-a", "1"]] },
+      TypeError,
+      "A fault's headers must be an object of header names to string values, got an array.",
+    ],
+    [
+      "a header name with a space",
+      { headers: { "X Bad": "1" } },
+      RangeError,
+      "A fault's header name must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~), " +
+        'got "X Bad".',
+    ],
+    [
+      "an empty header name",
+      { headers: { "": "1" } },
+      RangeError,
+      "A fault's header name must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~), got \"\".",
+    ],
+    [
+      "a header value that is a number",
+      { headers: { "x-count": 5 } },
+      TypeError,
+      'A fault\'s header "x-count" must have a string value, got 5.',
+    ],
+    [
+      "a header value with a line break",
+      { headers: { "x-a": "1\r\nx-injected: 1" } },
+      RangeError,
+      `A fault's header "x-a" must have a value ${HEADER_VALUE_RULE}, got "1\\r\\nx-injected: 1".`,
+    ],
+    [
+      "a header value past U+00FF",
+      { headers: { "x-a": "5 €" } },
+      RangeError,
+      `A fault's header "x-a" must have a value ${HEADER_VALUE_RULE}, got "5 €".`,
+    ],
+    [
+      "a content type that is not text",
+      { contentType: 5 },
+      TypeError,
+      "A fault's contentType must be a string, got 5.",
+    ],
+    [
+      "a content type with a line break",
+      { contentType: "text/html\n" },
+      RangeError,
+      `A fault's contentType must be a header value ${HEADER_VALUE_RULE}, got "text/html\\n".`,
+    ],
+    [
+      "a body that is not text",
+      { body: { error: {} } },
+      TypeError,
+      "A fault's body must be a string, sent verbatim, got an object; " +
+        "use JSON.stringify for a JSON body.",
+    ],
+    ["a code that is not text", { code: 5 }, TypeError, "A fault's code must be a string, got 5."],
+    [
+      "an innerCode that is not text",
+      { innerCode: false },
+      TypeError,
+      "A fault's innerCode must be a string or null, got false.",
+    ],
+    [
+      "an innermostCode that is not text",
+      { innermostCode: 5 },
+      TypeError,
+      "A fault's innermostCode must be a string, got 5.",
+    ],
+    [
+      "a message that is not text",
+      { message: null },
+      TypeError,
+      "A fault's message must be a string, got null.",
+    ],
+    [
+      "a match that is not a function",
+      { match: "path:" },
+      TypeError,
+      'A fault\'s match must be a function, got "path:".',
+    ],
+    [
+      "hang that is not a boolean",
+      { hang: "yes" },
+      TypeError,
+      'A fault\'s hang must be true or false, got "yes".',
+    ],
+    [
+      "drop that is not a boolean",
+      { drop: 1 },
+      TypeError,
+      "A fault's drop must be true or false, got 1.",
+    ],
+    [
+      "times of 0",
+      { times: 0 },
+      RangeError,
+      "A fault's times must be a positive integer or Infinity, got 0.",
+    ],
+    [
+      "times as text",
+      { times: "2" },
+      TypeError,
+      'A fault\'s times must be a positive integer or Infinity, got "2".',
+    ],
+  ])("refuses %s when it is queued", (_, fault, ErrorType, message) => {
+    const queue = () => fixture.emulator.fault("worksheets", fault as Fault);
+
+    expect(queue).toThrow(ErrorType);
+    expect(queue).toThrow(message);
+  });
+
+  it.each<[string, Fault]>([
+    ["statuses from 200 to 599", { status: 200 }],
+    ["a 201 with a raw body", { status: 201, body: '{"persistChanges":true}' }],
+    ["status 599", { status: 599 }],
+    ["retryAfter of 0 seconds", { status: 429, retryAfter: 0 }],
+    ["fractional retryAfter seconds", { status: 429, retryAfter: 2.128 }],
+    ["retryAfter as seconds text", { status: 429, retryAfter: "2.128" }],
+    ["retryAfter as an HTTP date", { status: 429, retryAfter: "Wed, 21 Oct 2037 07:28:00 GMT" }],
+    ["an unreadable retryAfter", { status: 429, retryAfter: "soon, please" }],
+    ["a negative retryAfter as text", { status: 429, retryAfter: "-5" }],
+    ["an empty retryAfter", { status: 429, retryAfter: "" }],
+    ["headers with Latin-1, tabs and empty values", { headers: { "x-a": "café\t1", "x-b": "" } }],
+    ["no headers", { headers: {} }],
+    ["a raw empty body", { status: 502, body: "", contentType: "text/html; charset=utf-8" }],
+    ["innerCode null", { status: 503, innerCode: null }],
+    ["no delay", { delayMs: 0 }],
+    ["a reset right after the headers", { truncateAfter: 0 }],
+    ["hang", { hang: true }],
+    ["drop", { drop: true }],
+    ["endless faults", { status: 503, times: Number.POSITIVE_INFINITY }],
+    ["a matcher", { status: 503, match: () => true, times: 3 }],
+  ])("accepts %s", (_, fault) => {
+    expect(() => fixture.emulator.fault("worksheets", fault)).not.toThrow();
+  });
+
+  it("queues none of the faults of a call when one is refused", async () => {
+    const queue = () => fixture.emulator.fault("createSession", { status: 503 }, { status: 99 });
+
+    expect(queue).toThrow(RangeError);
+    expect((await createRaw()).status).toBe(201);
+  });
+
+  it("keeps the fault as checked, whatever happens to the object afterwards", async () => {
+    const headers: Record<string, string> = { "x-test": "yes" };
+    const fault: { status: number; headers: Record<string, string> } = { status: 503, headers };
+    fixture.emulator.fault("createSession", fault);
+    headers["X Bad"] = "1";
+    fault.status = 99;
+    const response = await createRaw();
+
+    expect(response.status).toBe(503);
+    expect(response.headers.get("x-test")).toBe("yes");
+  });
+});
+
+describe("failures inside the emulator", () => {
+  it("answers 500 when a matcher throws a value that cannot become text", async () => {
+    fixture.emulator.fault("createSession", {
+      status: 503,
+      match: () => {
+        throw Object.create(null);
+      },
+    });
+    const response = await createRaw();
+
+    expect(response.status).toBe(500);
+    expect((await response.json()).error.message).toBe(
+      "The emulator failed while answering: a thrown value that cannot be shown as text",
+    );
+    expect(fixture.emulator.requests[0]?.answeredWith).toBe(500);
+  });
+
+  // A fault that skipped the checks made Node refuse the answer, and the 500 sent instead carried
+  // the same header, so the crash handler threw and the process exited. Only a fault script that
+  // bypasses `fault()` can still do that; this one stands in for such a slip.
+  it.each<[string, Fault]>([
+    ["a delay-only fault", { delayMs: 1, headers: { "X Bad": "1" } }],
+    ["an answering fault", { status: 503, headers: { "X Bad": "1" } }],
+    ["a cut-off fault", { truncateAfter: 0, headers: { "X Bad": "1" } }],
+  ])("answers a whole, plain 500 when %s breaks the answer", async (_, fault) => {
+    const url = await serveUncheckedFault(fault);
+    const response = await fetch(`${url}/v1.0/me/drive/items/A/workbook/worksheets`);
+    const body = await response.json();
+
+    expect(response.status).toBe(500);
+    expect([...response.headers.keys()]).not.toContain("x bad");
+    expect(body.error.message).toMatch(/^The emulator failed while answering: .*HTTP token/);
+  });
+});
+
+/** Serves requests with a fault script that hands out `fault` unchecked, on every request. */
+async function serveUncheckedFault(fault: Fault): Promise<string> {
+  const faults = { take: () => fault } as unknown as FaultScript;
+  const runtime = {
+    state: new EmulatorState({}),
+    faults,
+    log: new RequestLog(Number.POSITIVE_INFINITY),
+    localOrigin: () => server.url,
+  };
+  const server = await listenOnLoopback("127.0.0.1", 0, (request, response) => {
+    void handleRequest(runtime, request, response);
+  });
+  onTestFinished(() => server.close());
+  return server.url;
+}
 
 describe("rateLimitFault", () => {
   it("answers 429 beyond the limit within the window, and recovers after it", async () => {

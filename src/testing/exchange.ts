@@ -22,7 +22,7 @@ type Headers = Readonly<Record<string, string>>;
  */
 export class Exchange {
   private readonly requestId = randomUUID();
-  private readonly extraHeaders: Record<string, string> = {};
+  private extraHeaders: Record<string, string> = {};
   private cutAfter: number | undefined;
 
   constructor(
@@ -77,6 +77,20 @@ export class Exchange {
     this.send(status, body, headers);
   }
 
+  /**
+   * Answers 500 after the emulator failed while answering. The fault's headers and cut-off are
+   * left out, as they may be what failed; if even this answer cannot be written, or an answer
+   * had already begun, the socket is destroyed. Never throws, as nothing is left to catch it.
+   */
+  crashed(spec: GraphErrorSpec): void {
+    this.extraHeaders = {};
+    this.cutAfter = undefined;
+    if (this.response.writableEnded) return;
+    if (!this.response.headersSent && this.triedError(spec)) return;
+
+    this.drop();
+  }
+
   /** Answers a CORS preflight. */
   preflight(): void {
     this.send(204, undefined, preflightHeaders());
@@ -96,6 +110,16 @@ export class Exchange {
   drop(): void {
     this.record.answeredWith = "drop";
     this.request.socket.destroy();
+  }
+
+  /** Answers with an error envelope, telling whether that worked instead of throwing. */
+  private triedError(spec: GraphErrorSpec): boolean {
+    try {
+      this.error(spec);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private send(status: number, body: string | undefined, headers: Headers): void {

@@ -1,3 +1,4 @@
+import { checkFault } from "./check-fault";
 import type { Fault, FaultTarget } from "./fault";
 import type { RecordedRequest } from "./recorded-request";
 import type { RouteName } from "./route-name";
@@ -15,14 +16,15 @@ interface QueuedFault {
 export class FaultScript {
   private readonly queues = new Map<FaultTarget, QueuedFault[]>();
 
-  /** Appends faults to a route's queue, checking `times` and the route name. */
+  /** Appends faults to a route's queue, checking the route name and every fault first. */
   add(target: FaultTarget, faults: readonly Fault[]): void {
     if (target !== "*" && !isRouteName(target)) {
       throw new TypeError(`Unknown emulator route "${String(target)}"; use a RouteName or "*".`);
     }
+    const checked = faults.map(checkFault);
     const queue = this.queues.get(target) ?? [];
     this.queues.set(target, queue);
-    queue.push(...faults.map((fault) => ({ fault, remaining: checkedTimes(fault) })));
+    queue.push(...checked.map((fault) => ({ fault, remaining: fault.times ?? 1 })));
   }
 
   /** Takes the fault that applies to this request, if any, using up one of its times. */
@@ -46,11 +48,4 @@ export class FaultScript {
     if (queued.remaining <= 0) queue.splice(index, 1);
     return queued.fault;
   }
-}
-
-function checkedTimes(fault: Fault): number {
-  const times = fault.times ?? 1;
-  const valid = times === Number.POSITIVE_INFINITY || (Number.isInteger(times) && times > 0);
-  if (!valid) throw new RangeError(`A fault's times must be a positive integer or Infinity.`);
-  return times;
 }

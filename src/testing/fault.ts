@@ -14,10 +14,11 @@ export interface FaultError {
 /**
  * One scripted misbehaviour of a route. A fault with only `delayMs` (and optionally `headers`)
  * delays the request and then serves it normally, adding those headers; any other field makes the
- * emulator answer with the fault instead of the route.
+ * emulator answer with the fault instead of the route. `fault()` checks every field when the fault
+ * is queued and throws a TypeError or RangeError naming the field, and keeps a copy of it.
  */
 export interface Fault {
-  /** HTTP status to answer with. Default 500 when the fault answers at all. */
+  /** HTTP status to answer with, an integer from 200 to 599. Default 500 when the fault answers. */
   readonly status?: number;
   /** Top-level error code. Default: the code Graph documents for `status`. */
   readonly code?: string;
@@ -32,10 +33,14 @@ export interface Fault {
   readonly message?: string;
   /**
    * Value of the `Retry-After` header, sent verbatim: seconds (`5`, `"2.128"`) or an HTTP date.
-   * Default: no header.
+   * A number must be finite and ≥ 0; any other value can be sent as a string, which must not hold
+   * line breaks, control characters or characters past U+00FF. Default: no header.
    */
   readonly retryAfter?: string | number;
-  /** Extra response headers. Default: none. */
+  /**
+   * Extra response headers: names are HTTP tokens, values strings without line breaks, control
+   * characters or characters past U+00FF. Default: none.
+   */
   readonly headers?: Readonly<Record<string, string>>;
   /** Raw body sent verbatim instead of the Graph error envelope, e.g. HTML or broken JSON. */
   readonly body?: string;
@@ -44,7 +49,10 @@ export interface Fault {
    * `text/plain; charset=utf-8` for a raw `body`.
    */
   readonly contentType?: string;
-  /** Wait this many ms before answering, with the global `setTimeout` (fake timers drive it). */
+  /**
+   * Wait this many ms (0 up to 2147483647, the longest timer delay) before answering, with the
+   * global `setTimeout` (fake timers drive it).
+   */
   readonly delayMs?: number;
   /** Never answer; the socket stays open until the client gives up or the emulator closes. */
   readonly hang?: true;
@@ -52,9 +60,10 @@ export interface Fault {
   readonly drop?: true;
   /**
    * Reset the connection mid-response: send the status line and headers (announcing the whole
-   * body's `content-length`), then only this many bytes of the body, then destroy the socket; `0`
-   * resets right after the headers. With answering fields it cuts that answer; alone (or with
-   * `delayMs` and `headers`) it cuts the route's own answer, whose work has then been done.
+   * body's `content-length`), then only this many bytes (an integer ≥ 0) of the body, then
+   * destroy the socket; `0` resets right after the headers. With answering fields it cuts that
+   * answer; alone (or with `delayMs` and `headers`) it cuts the route's own answer, whose work
+   * has then been done.
    */
   readonly truncateAfter?: number;
   /** Only requests this predicate accepts consume the fault. Default: every request. */

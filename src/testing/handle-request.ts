@@ -58,10 +58,22 @@ export async function handleRequest(
   await serve(runtime, exchange, call).catch((error: unknown) => answerCrash(exchange, error));
 }
 
-/** Answers 500 when the emulator itself throws, so a test sees the bug instead of a hang. */
+/**
+ * Answers 500 when the emulator itself throws, so a test sees the bug instead of a hang. Must not
+ * throw: it runs in the last catch of a request, and a throw there would end the Node process.
+ */
 function answerCrash(exchange: Exchange, error: unknown): void {
-  const message = `The emulator failed while answering: ${String(error)}`;
-  exchange.error(graphErrorSpec(500, { message }));
+  const message = `The emulator failed while answering: ${describeError(error)}`;
+  exchange.crashed(graphErrorSpec(500, { message }));
+}
+
+/** `String(error)`, except for values that cannot become text, such as `Object.create(null)`. */
+function describeError(error: unknown): string {
+  try {
+    return String(error);
+  } catch {
+    return "a thrown value that cannot be shown as text";
+  }
 }
 
 function understand(
