@@ -72,6 +72,18 @@ describe("resolveBackoff", () => {
       RangeError,
       "retry.baseDelay must not exceed retry.maxDelay, got 5000 > 1000.",
     ],
+    [
+      { baseDelay: 50_000 },
+      RangeError,
+      "retry.baseDelay must not exceed retry.maxDelay, got 50000 > 30000 (the default " +
+        "retry.maxDelay); set it too.",
+    ],
+    [
+      { maxDelay: 500 },
+      RangeError,
+      "retry.baseDelay must not exceed retry.maxDelay, got 1000 > 500 (the default " +
+        "retry.baseDelay); set it too.",
+    ],
   ] as [unknown, ErrorConstructor, string][])("rejects %j", (options, type, message) => {
     const resolve = () => resolveBackoff(options as BackoffOptions, "retry");
     expect(resolve).toThrow(type);

@@ -583,7 +583,7 @@ describe("the default channel", () => {
   it("refuses something that is not a channel, naming the option", () => {
     expect(() => h.store({ peers: {} as PeerChannel })).toThrow(TypeError);
     expect(() => h.store({ peers: {} as PeerChannel })).toThrow(
-      /^peers must be false or have postMessage/,
+      /^peers must be false, null, or have postMessage/,
     );
     expect(() => h.store({ peers: true as unknown as false })).toThrow(/peers/);
   });

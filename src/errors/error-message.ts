@@ -1,11 +1,13 @@
 import type { ErrorKind } from "./error-kind";
 import type { GraphOperation } from "./graph-operation";
+import { mayHaveBeenApplied } from "./may-have-been-applied";
 
 /** The fields a message is built from, already cleaned. */
 export interface MessageFields {
   kind: ErrorKind;
   operation: GraphOperation;
   status: number | null;
+  innerCode: string | null;
   codes: readonly string[];
   retryAfterMs: number | null;
   attempts: number;
@@ -59,7 +61,7 @@ function advice(fields: MessageFields): string {
     case "throttled":
       return throttledAdvice(fields.retryAfterMs);
     case "transient":
-      return transientAdvice(fields.attempts);
+      return transientAdvice(fields);
     case "recreate-session":
       return (
         "The workbook session is no longer valid; " +
@@ -99,10 +101,25 @@ function throttledAdvice(retryAfterMs: number | null): string {
   );
 }
 
-function transientAdvice(attempts: number): string {
-  const meaning = "Graph or the network had a temporary problem";
-  return attempts > 1
-    ? `${meaning} that outlasted the retries; try again later.`
+function transientAdvice(fields: MessageFields): string {
+  if (fields.codes.includes("openTimeout")) {
+    return (
+      "Graph or the network was too slow, or kept failing, for the session to open in " +
+      "time; try again later, or allow more time with openTimeout."
+    );
+  }
+  const meaning =
+    fields.attempts > 1
+      ? "Graph or the network had a temporary problem that outlasted the retries"
+      : "Graph or the network had a temporary problem";
+  if (fields.operation === "request" && mayHaveBeenApplied(fields)) {
+    return (
+      `${meaning}, and Graph may have carried the request out all the same; check the ` +
+      "workbook before sending it again, unless repeating it is harmless."
+    );
+  }
+  return fields.attempts > 1
+    ? `${meaning}; try again later.`
     : `${meaning}; the same request may succeed when sent again after a pause.`;
 }
 

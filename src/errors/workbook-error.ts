@@ -105,7 +105,7 @@ export class WorkbookError extends Error {
 
   /** Returns a copy of this error that reports `attempts` attempts, with its message updated. */
   withAttempts(attempts: number): WorkbookError {
-    return new WorkbookError({ ...workbookErrorInit(this), attempts });
+    return copyWithAttempts(this, attempts);
   }
 
   /** The fields that are safe to log: everything except `cause` and the stack. */
@@ -126,6 +126,14 @@ export class WorkbookError extends Error {
       detail: this.detail,
     };
   }
+}
+
+/*
+ * Outside the class: a class that names itself in its own body is renamed by the
+ * bundler (`_WorkbookError`), and that name would show in stack traces.
+ */
+function copyWithAttempts(error: WorkbookError, attempts: number): WorkbookError {
+  return new WorkbookError({ ...workbookErrorInit(error), attempts });
 }
 
 /**

@@ -87,10 +87,17 @@ export function resolveBackoff(
   if (policy.baseDelay > policy.maxDelay) {
     throw new RangeError(
       `${optionName}.baseDelay must not exceed ${optionName}.maxDelay, ` +
-        `got ${policy.baseDelay} > ${policy.maxDelay}.`,
+        `got ${policy.baseDelay} > ${policy.maxDelay}${defaultNamed(options, optionName)}.`,
     );
   }
   return policy;
+}
+
+/* Names the delay left at its default, which the caller may not know it has to raise or lower. */
+function defaultNamed(options: BackoffOptions, optionName: string): string {
+  if (options.maxDelay === undefined) return ` (the default ${optionName}.maxDelay); set it too`;
+  if (options.baseDelay === undefined) return ` (the default ${optionName}.baseDelay); set it too`;
+  return "";
 }
 
 /**

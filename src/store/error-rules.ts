@@ -18,28 +18,6 @@ export function worthClosing(error: WorkbookError): boolean {
   return !(error.innerCode?.toLowerCase().startsWith("invalidsession") ?? false);
 }
 
-/* Second-level codes with which Graph says the failed request may be sent again. */
-const RESEND_CODES = [
-  "tooManyRequestsUncategorized",
-  "serviceUnavailableUncategorized",
-  "transientFailure",
-];
-
-/**
- * Whether Graph may have carried the call out although it failed: no answer came, a
- * gateway timed out (unless Graph's code says to send it again), or a success's answer
- * was cut off.
- */
-export function mayHaveBeenApplied(error: WorkbookError): boolean {
-  if (RESEND_CODES.some((code) => equalsCode(error.innerCode, code))) return false;
-  return (
-    error.status === null ||
-    (error.status >= 200 && error.status < 300) ||
-    error.status === 504 ||
-    equalsCode(error.innerCode, "gatewayTimeoutUncategorized")
-  );
-}
-
 function equalsCode(code: string | null, expected: string): boolean {
   return code !== null && code.toLowerCase() === expected.toLowerCase();
 }

@@ -315,7 +315,7 @@ function resolvePeers(value: unknown): PeerChannel | "default" | null {
   if (value === false || value === null) return null;
   if (!hasMethods(value, ["postMessage", "addEventListener", "removeEventListener"])) {
     throw new TypeError(
-      "peers must be false or have postMessage, addEventListener and removeEventListener " +
+      "peers must be false, null, or have postMessage, addEventListener and removeEventListener " +
         `methods (like a BroadcastChannel), got ${describeValue(value)}.`,
     );
   }

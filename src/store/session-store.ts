@@ -17,6 +17,7 @@ import {
 import { defaultPeerChannel, peerChannelName } from "../environment/peer-channel";
 import type { EnvironmentChange } from "../environment/session-environment";
 import { classifyError } from "../errors/classify";
+import { mayHaveBeenApplied } from "../errors/may-have-been-applied";
 import { type GraphOperation, isWorkbookError, type WorkbookError } from "../errors/workbook-error";
 import type { CloseReason, SessionEvent } from "../events/session-event";
 import { withAnswerHeaders } from "../graph/answer-headers";
@@ -28,7 +29,7 @@ import type { SessionAction } from "../state/session-action";
 import type { SessionState, SessionStatus, WorkbookSession } from "../state/session-state";
 import { CallQueue } from "./call-queue";
 import { Cooldown } from "./cooldown";
-import { endsSession, mayHaveBeenApplied, worthClosing } from "./error-rules";
+import { endsSession, worthClosing } from "./error-rules";
 import { KeepAlive } from "./keep-alive";
 import { PeerOutages } from "./peer-outages";
 import {
@@ -439,11 +440,9 @@ export class SessionStore {
     return scheduler.schedule(() => {
       const state = this.getState();
       const creating = state.status === "creating" ? state : null;
-      const failure = openTimedOut(
-        openTimeout,
-        creating?.attempt ?? 0,
-        creating?.lastError ?? null,
-      );
+      // While the next attempt waits its turn, it has not been sent.
+      const sent = creating ? creating.attempt - Number(creating.nextAttemptAt !== null) : 1;
+      const failure = openTimedOut(openTimeout, Math.max(1, sent), creating?.lastError ?? null);
 
       this.#letGoOf(opening, "dropped");
       this.#failOpening(opening, failure);
@@ -945,7 +944,9 @@ export class SessionStore {
     sessionful: boolean,
   ): MonoTypeOperatorFunction<T> {
     return catchError((error: unknown) => {
-      const failure = this.#asWorkbookError(error, operation, sessionful);
+      const classified = this.#asWorkbookError(error, operation, sessionful);
+      // Counted here already, so the event and the state report the same attempts.
+      const failure = classified.attempts < attempt ? classified.withAttempts(attempt) : classified;
       if (failure.kind !== "aborted") {
         this.#emit({ type: "attempt-failed", at: this.#now(), operation, attempt, error: failure });
       }

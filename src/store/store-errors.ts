@@ -12,13 +12,13 @@ export function cancelledError(operation: GraphOperation, why: string): Workbook
   });
 }
 
-/** `open()` ran out of time, retries included. */
+/** `open()` ran out of time, retries included, after `attempts` attempts were sent. */
 export function openTimedOut(
   ms: number,
   attempts: number,
   last: WorkbookError | null,
 ): WorkbookError {
-  const lastWords = last ? ` The last attempt failed: ${last.message}` : "";
+  const lastWords = last ? ` ${lastFailure(last)}` : "";
   return new WorkbookError({
     kind: "transient",
     operation: "createSession",
@@ -29,6 +29,14 @@ export function openTimedOut(
     detail: `No session was opened within ${ms} ms.${lastWords}`,
     cause: last ?? undefined,
   });
+}
+
+/* The last failure in a sentence or two: its answer and detail, without advice the timeout overrides. */
+function lastFailure(error: WorkbookError): string {
+  const answer = error.status === null ? "without an answer" : `with HTTP ${error.status}`;
+  const codes = error.codes.length > 0 ? ` (${error.codes.join(", ")})` : "";
+  const detail = error.detail === null ? "" : ` ${error.detail}`;
+  return `The last attempt failed ${answer}${codes}.${detail}`;
 }
 
 /** Graph's cooldown outlasts what the store may wait, so nothing was sent. */
@@ -64,8 +72,8 @@ export function scratchSessionLost(error: WorkbookError): WorkbookError {
 export const disposedWords =
   "The store was disposed; create a new SessionStore (or acquire the workbook from its " +
   "registry again) to continue.";
-export const closedWords = "The store was closed while the call waited for its session.";
+export const closedWords = "The store was closed before the call finished.";
 export const abortedWords = "The call was cancelled by its AbortSignal.";
-export const pageLeftWords = "The page was left while the call waited for its session.";
+export const pageLeftWords = "The page was left before the call finished.";
 export const takenOverWords =
   "The page came back after handing its session over, and another page had taken it up.";
