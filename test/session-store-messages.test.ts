@@ -128,3 +128,39 @@ describe("WorkbookError", () => {
     expect(error.withAttempts(2).constructor.name).toBe("WorkbookError");
   });
 });
+
+describe("request() given something it cannot run", () => {
+  it("rejects a call that is not a function with a TypeError, sending nothing", async () => {
+    const store = h.store();
+
+    const outcome = store.request("get" as never);
+
+    await expect(outcome).rejects.toThrow(
+      new TypeError(
+        "request() takes a function that makes the call in the session, such as " +
+          '(ctx) => ctx.api("/worksheets").get(), got "get".',
+      ),
+    );
+    expect(h.emulator.requests).toHaveLength(0);
+  });
+});
+
+describe("a call cancelled by its AbortSignal", () => {
+  it("keeps the signal's reason as the error's cause, before and while it runs", async () => {
+    h.emulator.fault("worksheets", { delayMs: 5_000 });
+    const store = h.store();
+    await openSession(store);
+    const early = new AbortController();
+    early.abort("the user left the page");
+    const late = new AbortController();
+    const reason = new Error("the user pressed Cancel");
+
+    const before = store.request(listSheets, { signal: early.signal }).catch((error) => error);
+    const during = store.request(listSheets, { signal: late.signal }).catch((error) => error);
+    await until(() => h.emulator.requestsTo("worksheets").length === 1, "the call is on the wire");
+    late.abort(reason);
+
+    expect(await before).toMatchObject({ kind: "aborted", cause: "the user left the page" });
+    expect(await during).toMatchObject({ kind: "aborted", cause: reason });
+  });
+});

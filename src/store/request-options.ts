@@ -32,6 +32,15 @@ export function checkRequestOptions(
   return signal ? { ...checked, signal } : checked;
 }
 
+/** Refuses a workbook call that is not a function, which would fail only once its turn came. */
+export function checkCall(call: unknown): void {
+  if (typeof call === "function") return;
+  throw new TypeError(
+    "request() takes a function that makes the call in the session, such as " +
+      `(ctx) => ctx.api("/worksheets").get(), got ${describeValue(call)}.`,
+  );
+}
+
 /** Whether a call's result can be awaited; a call that returns nothing sent nothing we can track. */
 export function checkCallResult<T>(result: Promise<T> | unknown): Promise<T> {
   const thenable =

@@ -34,6 +34,7 @@ import { KeepAlive } from "./keep-alive";
 import { PeerOutages } from "./peer-outages";
 import {
   type CheckedRequestOptions,
+  checkCall,
   checkCallResult,
   checkRequestOptions,
 } from "./request-options";
@@ -261,6 +262,7 @@ export class SessionStore {
   request<T>(call: WorkbookCall<T>, options: RequestOptions = {}): Promise<T> {
     let checked: CheckedRequestOptions;
     try {
+      checkCall(call);
       checked = checkRequestOptions(options, this.#options.attemptTimeout);
     } catch (error) {
       return Promise.reject(error);
@@ -340,7 +342,9 @@ export class SessionStore {
    */
   #track<T>(work$: Observable<T>, operation: GraphOperation, signal?: AbortSignal): Promise<T> {
     if (this.disposed) return Promise.reject(cancelledError(operation, disposedWords));
-    if (signal?.aborted) return Promise.reject(cancelledError(operation, abortedWords));
+    if (signal?.aborted) {
+      return Promise.reject(cancelledError(operation, abortedWords, signal.reason));
+    }
 
     return new Promise<T>((resolve, reject) => {
       let subscription: Subscription | undefined;
@@ -350,8 +354,9 @@ export class SessionStore {
         subscription?.unsubscribe();
         outcome();
       };
-      const cancel = (why: string) => settle(() => reject(cancelledError(operation, why)));
-      const onAbort = () => cancel(abortedWords);
+      const cancel = (why: string, cause?: unknown) =>
+        settle(() => reject(cancelledError(operation, why, cause)));
+      const onAbort = () => cancel(abortedWords, signal?.reason);
 
       this.#inFlight.add(cancel);
       signal?.addEventListener("abort", onAbort, { once: true });

@@ -1,7 +1,14 @@
 import { type GraphOperation, WorkbookError, workbookErrorInit } from "../errors/workbook-error";
 
-/** The store was disposed or closed, or the caller cancelled, while the operation waited. */
-export function cancelledError(operation: GraphOperation, why: string): WorkbookError {
+/**
+ * The store was disposed or closed, or the caller cancelled, while the operation waited;
+ * `cause` is the caller's abort reason, when it gave one.
+ */
+export function cancelledError(
+  operation: GraphOperation,
+  why: string,
+  cause?: unknown,
+): WorkbookError {
   return new WorkbookError({
     kind: "aborted",
     operation,
@@ -9,6 +16,7 @@ export function cancelledError(operation: GraphOperation, why: string): Workbook
     code: "cancelled",
     innerCode: null,
     detail: why,
+    ...(cause === undefined ? {} : { cause }),
   });
 }
 

@@ -5,6 +5,7 @@ import {
   RetryHandlerOptions,
   TelemetryHandler,
 } from "@microsoft/microsoft-graph-client";
+import { describeValue } from "../options/read-option";
 import { EmulatorForwardingHandler } from "./emulator-forwarding-handler";
 import type { WorkbookEmulator } from "./workbook-emulator";
 
@@ -36,7 +37,7 @@ export function createEmulatorClient(
   options: EmulatorClientOptions = {},
 ): Client {
   const graphBaseUrl = options.graphBaseUrl ?? "https://graph.microsoft.com/";
-  const origin = (typeof target === "string" ? target : target.url).replace(/\/+$/, "");
+  const origin = emulatorOrigin(target);
   const token = options.token ?? "emulator-token";
   const authProvider = {
     getAccessToken: async () => (typeof token === "string" ? token : token()),
@@ -51,4 +52,24 @@ export function createEmulatorClient(
       new EmulatorForwardingHandler(origin, graphBaseUrl),
     ],
   });
+}
+
+/** The emulator's origin without a trailing slash; a string must be an http(s) URL. */
+function emulatorOrigin(target: WorkbookEmulator | string): string {
+  if (typeof target !== "string") return target.url;
+  if (!isHttpUrl(target)) {
+    throw new TypeError(
+      "createEmulatorClient needs the emulator, or its URL such as " +
+        `"http://127.0.0.1:4000", got ${describeValue(target)}.`,
+    );
+  }
+  return target.replace(/\/+$/, "");
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(text).protocol);
+  } catch {
+    return false;
+  }
 }

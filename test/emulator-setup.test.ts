@@ -62,6 +62,31 @@ describe("the emulator's request log", () => {
   });
 });
 
+describe("createEmulatorClient", () => {
+  it("reaches an emulator given by its URL, with or without a trailing slash", async () => {
+    const { emulator } = await start({});
+
+    const answer = await createEmulatorClient(`${emulator.url}/`)
+      .api(`${WORKBOOK}/worksheets`)
+      .get();
+
+    expect(answer.value).toEqual(expect.any(Array));
+  });
+
+  it.each([
+    ["127.0.0.1:4000", '"127.0.0.1:4000"'],
+    ["ftp://127.0.0.1:4000", '"ftp://127.0.0.1:4000"'],
+    ["", '""'],
+  ])("refuses %j, which is not an http URL", (target, shown) => {
+    expect(() => createEmulatorClient(target)).toThrow(
+      new TypeError(
+        'createEmulatorClient needs the emulator, or its URL such as "http://127.0.0.1:4000", ' +
+          `got ${shown}.`,
+      ),
+    );
+  });
+});
+
 describe("what the emulator lets go of", () => {
   it("forgets a long-running creation an hour after it started", async () => {
     let now = 1_000_000;
