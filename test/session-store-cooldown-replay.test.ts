@@ -22,7 +22,7 @@ describe("the store-wide cooldown", () => {
   it("open timeout while the first attempt is still held by a cooldown gives a WorkbookError openTimeout", async () => {
     useVirtualTime();
     h.emulator.fault("createSession", { status: 429, retryAfter: 5 });
-    const store = h.store({ openTimeout: 1_000, retry: { retries: 0 } });
+    const store = h.store({ openTimeout: 3_000, retry: { retries: 0 } });
 
     const first = await driveUntilSettled(store.open(), 100);
     expect(first.error).toMatchObject({ kind: "throttled" });

@@ -119,9 +119,9 @@ describe("a long-running creation let go of while it is polled", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("stops following after openTimeout, leaving no timer", async () => {
+  it("stops following after openTimeout (longer than attemptTimeout), leaving no timer", async () => {
     h.emulator.configure({ asyncCreate: { mode: "async", runningPolls: 1_000 } });
-    const store = h.store({ openTimeout: 10_000, poll: everyPollASecond });
+    const store = h.store({ openTimeout: 10_000, attemptTimeout: 5_000, poll: everyPollASecond });
     let completed = false;
     store.events$.subscribe({ complete: () => (completed = true) });
     const opening = store.open().catch((error: unknown) => error);
@@ -254,5 +254,48 @@ describe("peers and an opening let go of", () => {
     expect(typesPosted(peers.posted)).toEqual(["create-trying", "create-stopped"]);
     expect(eventsOf(events, "closed")[0]).toMatchObject({ reason: "late", closed: true });
     expect(liveIds()).toEqual([]);
+  });
+});
+
+describe("a createSession that outlives its attempt", () => {
+  it("is not aborted: the retry opens the session, and the late one is closed when it answers", async () => {
+    h.emulator.fault("createSession", { delayMs: 45_000 });
+    const store = h.store({ attemptTimeout: 10_000 });
+    const events = recordEvents(store);
+
+    const opening = store.open();
+    await passTime(15_000, 500);
+    const session = await opening;
+    expect(creations()).toHaveLength(2);
+    expect(liveIds()).toEqual([session.id]);
+
+    await passTime(40_000, 1_000);
+    await settleIo();
+
+    expect(creations()[0]?.answeredWith).toBe(201);
+    expect(liveIds()).toEqual([session.id]);
+    expect(eventsOf(events, "closed")).toEqual([
+      expect.objectContaining({ reason: "late", closed: true }),
+    ]);
+    expect(store.getState()).toMatchObject({ status: "active", session: { id: session.id } });
+  });
+
+  it("that never answers is given up after openTimeout, leaving no timer once disposed", async () => {
+    h.emulator.fault("createSession", { hang: true });
+    const store = h.store({ attemptTimeout: 10_000, openTimeout: 60_000 });
+    let completed = false;
+    store.events$.subscribe({ complete: () => (completed = true) });
+
+    const opening = store.open();
+    await passTime(15_000, 500);
+    await opening;
+    await store.dispose();
+    await passTime(50_000, 1_000);
+    expect(completed).toBe(false);
+
+    await passTime(10_000, 1_000);
+    await settleIo();
+    expect(completed).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

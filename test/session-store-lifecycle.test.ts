@@ -277,7 +277,7 @@ describe("closing", () => {
     expect(liveIds()).toEqual([fresh.id]);
   });
 
-  it("stops waiting for a late session at attemptTimeout and still reports disposed", async () => {
+  it("closes a session that answers after attemptTimeout, then reports disposed", async () => {
     h.emulator.fault("createSession", { delayMs: 60_000 });
     const store = h.store({ attemptTimeout: 10_000 });
     const events = recordEvents(store);
@@ -285,10 +285,16 @@ describe("closing", () => {
     await until(() => creations().length === 1, "createSession is on the wire");
 
     await store.dispose();
-    await passTime(11_000, 1_000);
+    await passTime(30_000, 1_000);
+    expect(eventsOf(events, "disposed")).toHaveLength(0);
+    await passTime(35_000, 1_000);
 
-    expect(eventsOf(events, "disposed")).toHaveLength(1);
-    expect(closes()).toHaveLength(0);
+    expect(closes()).toHaveLength(1);
+    expect(liveIds()).toEqual([]);
+    expect(events.slice(-2)).toEqual([
+      expect.objectContaining({ type: "closed", reason: "late", closed: true }),
+      expect.objectContaining({ type: "disposed" }),
+    ]);
   });
 
   it("gives a dispose() made by a state subscriber during disposal the same promise", async () => {

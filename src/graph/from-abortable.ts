@@ -1,6 +1,6 @@
-import { Observable, type SchedulerLike, type Subscription } from "rxjs";
+import { Observable, type SchedulerLike } from "rxjs";
 
-/** A time limit for {@link fromAbortable}. */
+/** A time limit for {@link fromAbortable} and {@link fromIrrevocable}. */
 export interface AbortableDeadline {
   /** How long the call may take, in ms of `scheduler`'s time. */
   readonly ms: number;
@@ -9,11 +9,8 @@ export interface AbortableDeadline {
   readonly error: () => unknown;
 }
 
-/**
- * Takes over a call its subscriber left while it was running: gets the call's
- * promise and returns true to let the call run on, or false to abort it.
- */
-export type HandOver<T> = (pending: Promise<T>) => boolean;
+/** Takes over the promise of a call nobody waits for any more (see {@link fromIrrevocable}). */
+export type HandOver<T> = (pending: Promise<T>) => void;
 
 /**
  * Turns a promise-returning call that takes an `AbortSignal` into a cold
@@ -24,51 +21,80 @@ export type HandOver<T> = (pending: Promise<T>) => boolean;
  * With a `deadline`, a call still running when it has passed is aborted and the
  * stream fails with the deadline's error, as rxjs `timeout` would have it; one
  * operator fewer on every request.
- *
- * With `handOver`, a call left while running may be passed on instead of
- * aborted; the deadline still aborts it when it passes.
  */
 export function fromAbortable<T>(
   call: (signal: AbortSignal) => Promise<T>,
   deadline?: AbortableDeadline,
-  handOver?: HandOver<T>,
 ): Observable<T> {
   return new Observable<T>((subscriber) => {
     const controller = new AbortController();
-    let settled = false;
-    let timer: Subscription | undefined;
-
+    const settle = settleOnce(subscriber, () => controller.abort());
     const pending = call(controller.signal);
-    pending.then(
-      (value) => {
-        settled = true;
-        timer?.unsubscribe();
-        subscriber.next(value);
-        subscriber.complete();
-      },
-      (error: unknown) => {
-        settled = true;
-        timer?.unsubscribe();
-        subscriber.error(error);
-      },
-    );
+    pending.then(settle.value, settle.error);
+    if (deadline) settle.after(deadline);
+    return settle.leave;
+  });
+}
 
-    if (deadline) {
+/**
+ * Like {@link fromAbortable}, for a call that cannot be taken back once made,
+ * such as a createSession, whose session Graph makes whether or not anyone
+ * waits for the answer. Leaving it before it settles, or its deadline passing,
+ * hands its promise to `handOver` instead of aborting it.
+ */
+export function fromIrrevocable<T>(
+  call: () => Promise<T>,
+  deadline: AbortableDeadline,
+  handOver?: HandOver<T>,
+): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    const pending = call();
+    const settle = settleOnce(subscriber, () => handOver?.(pending));
+    pending.then(settle.value, settle.error);
+    settle.after(deadline);
+    return settle.leave;
+  });
+}
+
+/*
+ * The one outcome of a call's subscription: its value, its error, its deadline,
+ * or the subscriber leaving; `letGo` runs when the call is still running then.
+ */
+function settleOnce<T>(
+  subscriber: { next(value: T): void; complete(): void; error(error: unknown): void },
+  letGo: () => void,
+) {
+  let settled = false;
+  let timer: { unsubscribe(): void } | undefined;
+  const end = () => {
+    if (settled) return false;
+    settled = true;
+    timer?.unsubscribe();
+    return true;
+  };
+
+  return {
+    value: (value: T) => {
+      if (!end()) return;
+      subscriber.next(value);
+      subscriber.complete();
+    },
+    error: (error: unknown) => {
+      if (end()) subscriber.error(error);
+    },
+    after: (deadline: AbortableDeadline) => {
       timer = deadline.scheduler.schedule(() => {
-        if (!settled) controller.abort();
-        settled = true;
+        if (!end()) return;
+        letGo();
         try {
           subscriber.error(deadline.error());
         } catch (error) {
           subscriber.error(error);
         }
       }, deadline.ms);
-    }
-
-    return () => {
-      if (settled || handOver?.(pending)) return;
-      timer?.unsubscribe();
-      controller.abort();
-    };
-  });
+    },
+    leave: () => {
+      if (end()) letGo();
+    },
+  };
 }

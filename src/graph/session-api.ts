@@ -27,7 +27,12 @@ import { retryWithBackoff } from "../retry/retry-with-backoff";
 import type { WorkbookSession } from "../state/session-state";
 import { attemptTimedOut } from "./attempt-timed-out";
 import { hasControlCharacter, hasDotSegment, isPlainClientPath } from "./client-path";
-import { fromAbortable, type HandOver } from "./from-abortable";
+import {
+  type AbortableDeadline,
+  fromAbortable,
+  fromIrrevocable,
+  type HandOver,
+} from "./from-abortable";
 import { type GraphPath, resolveGraphLocation } from "./graph-location";
 import { readOperationProgress } from "./operation-status";
 import { type AnswerWatcher, retriesOff } from "./retries-off";
@@ -99,24 +104,18 @@ export class SessionApi {
     this.#retriesOff = retriesOff(config.client) as MiddlewareOptions[];
   }
 
-  /** Opens a session; with `respondAsync`, follows a 202 by polling the operation. */
-  createSession(request: CreateSessionRequest): Observable<WorkbookSession> {
-    return this.postCreateSession(request).pipe(
-      switchMap((outcome) => this.sessionFrom(outcome, request.persistChanges)),
-    );
-  }
-
   /**
    * The createSession request alone: the session, when Graph answers 201, or
-   * the operation to poll, when it answers 202. `handOver` may take over the
-   * request when it is let go of while on the wire (see {@link fromAbortable}).
+   * the operation to poll, when it answers 202. It is never aborted, since
+   * Graph makes the session all the same: when it is let go of, or its attempt
+   * timeout passes, while on the wire, its answer goes to `handOver`.
    */
   postCreateSession(
     request: CreateSessionRequest,
     handOver?: HandOver<CreateOutcome>,
   ): Observable<CreateOutcome> {
-    const send = (signal: AbortSignal) => {
-      const call = this.#workbook("/createSession", signal);
+    const send = () => {
+      const call = this.#workbook("/createSession");
       if (request.respondAsync) call.header("Prefer", "respond-async");
       return call.post(createSessionBody(request));
     };
@@ -129,7 +128,8 @@ export class SessionApi {
       return { location: response.headers.get("location") };
     };
 
-    return this.#exchange("createSession", send, read, false, handOver);
+    const attempt = this.#attempt("createSession", send, read, false);
+    return fromIrrevocable(() => attempt(undefined), this.#deadline("createSession"), handOver);
   }
 
   /** The session an answer to createSession leads to, polling its operation if needed. */
@@ -269,38 +269,46 @@ export class SessionApi {
 
   /**
    * One HTTP exchange, body included: the value `read` makes of a 2xx response,
-   * or a classified error; abandoned after the attempt timeout.
+   * or a classified error; aborted after the attempt timeout.
    */
   #exchange<T>(
     operation: GraphOperation,
     send: (signal: AbortSignal) => Promise<Response>,
     read: (response: Response) => Promise<T>,
     sessionful = false,
-    handOver?: HandOver<T>,
   ): Observable<T> {
+    const attempt = this.#attempt(operation, send, read, sessionful);
+    return fromAbortable(attempt, this.#deadline(operation));
+  }
+
+  /** Sends, classifies a failure, and reads a 2xx response with `read`. */
+  #attempt<T, Signal extends AbortSignal | undefined>(
+    operation: GraphOperation,
+    send: (signal: Signal) => Promise<Response>,
+    read: (response: Response) => Promise<T>,
+    sessionful: boolean,
+  ): (signal: Signal) => Promise<T> {
+    return async (signal) => {
+      const response = await send(signal).catch((error: unknown) => {
+        throw classifyError(error, this.context(operation, sessionful));
+      });
+      if (!response.ok)
+        throw await errorFromResponse(response, this.context(operation, sessionful));
+      return read(response);
+    };
+  }
+
+  #deadline(operation: GraphOperation): AbortableDeadline {
     const { attemptTimeout, scheduler } = this.#config;
-    const deadline = {
+    return {
       ms: attemptTimeout,
       scheduler,
       error: () => attemptTimedOut(operation, attemptTimeout),
     };
-
-    return fromAbortable(
-      async (signal) => {
-        const response = await send(signal).catch((error: unknown) => {
-          throw classifyError(error, this.context(operation, sessionful));
-        });
-        if (!response.ok)
-          throw await errorFromResponse(response, this.context(operation, sessionful));
-        return read(response);
-      },
-      deadline,
-      handOver,
-    );
   }
 
   /** A raw request to a path under the workbook: the response is read here, not by the client. */
-  #workbook(path: string, signal: AbortSignal): GraphRequest {
+  #workbook(path: string, signal?: AbortSignal): GraphRequest {
     return this.#request(this.#workbookPath(path), signal).responseType(ResponseType.RAW);
   }
 
@@ -309,11 +317,10 @@ export class SessionApi {
     return `${this.#config.address.path}/workbook${relative}`;
   }
 
-  #request(path: string, signal: AbortSignal): GraphRequest {
-    return this.#config.client
-      .api(path)
-      .middlewareOptions(this.#retriesOff)
-      .option("signal", signal);
+  /* Without a signal the request cannot be aborted, and Node's fetch follows none. */
+  #request(path: string, signal?: AbortSignal): GraphRequest {
+    const request = this.#config.client.api(path).middlewareOptions(this.#retriesOff);
+    return signal ? request.option("signal", signal) : request;
   }
 }
 

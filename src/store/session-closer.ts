@@ -1,4 +1,4 @@
-import { lastValueFrom, type SchedulerLike, takeUntil, timer } from "rxjs";
+import { from, lastValueFrom, type SchedulerLike, switchMap, takeUntil, timer } from "rxjs";
 import type { GraphOperation, WorkbookError } from "../errors/workbook-error";
 import type { CloseReason } from "../events/session-event";
 import type { CreateOutcome, SessionApi } from "../graph/session-api";
@@ -7,7 +7,7 @@ import type { Cooldown } from "./cooldown";
 
 /** How far a creation nobody wants any more is followed, to close the session it brings. */
 export interface LateSessionLimits {
-  /** How long a long-running creation (an operation to poll) is still polled, in ms. */
+  /** How long its answer, and the operation a long-running one leads to, are waited for, in ms. */
   readonly followFor: number;
   /** The longest cooldown waited out before the close is sent, in ms. */
   readonly maxWait: number;
@@ -81,14 +81,12 @@ export class SessionCloser {
    * a long-running operation, the operation is polled to its end first.
    */
   closeWhenItArrives(answer: Promise<CreateOutcome>, limits: LateSessionLimits): void {
-    const closing = answer
-      .then((outcome) => this.#sessionOf(outcome, limits.followFor))
-      .then(
-        async (session) => {
-          if (session) await this.closeAfterCooldown(session.id, "late", limits.maxWait);
-        },
-        (error: unknown) => void this.#host.classify(error, "createSession", false),
-      );
+    const closing = this.#sessionOf(answer, limits.followFor).then(
+      async (session) => {
+        if (session) await this.closeAfterCooldown(session.id, "late", limits.maxWait);
+      },
+      (error: unknown) => void this.#host.classify(error, "createSession", false),
+    );
     this.#track(closing);
   }
 
@@ -97,13 +95,14 @@ export class SessionCloser {
     while (this.#underWay.size > 0) await Promise.all([...this.#underWay]);
   }
 
-  /* The session an answer brings; null when its operation did not end within `followFor` ms. */
-  #sessionOf(outcome: CreateOutcome, followFor: number): Promise<WorkbookSession | null> {
-    if ("session" in outcome) return Promise.resolve(outcome.session);
-
+  /* The session an answer brings; null when neither it nor its operation ended within `followFor` ms. */
+  #sessionOf(answer: Promise<CreateOutcome>, followFor: number): Promise<WorkbookSession | null> {
     const { api, scheduler } = this.#host;
     // Whether the session keeps its changes does not matter to closing it.
-    const session$ = api.sessionFrom(outcome, true).pipe(takeUntil(timer(followFor, scheduler)));
+    const session$ = from(answer).pipe(
+      switchMap((outcome) => api.sessionFrom(outcome, true)),
+      takeUntil(timer(followFor, scheduler)),
+    );
     return lastValueFrom(session$, { defaultValue: null });
   }
 

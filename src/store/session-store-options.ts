@@ -48,7 +48,10 @@ export interface SessionStoreOptions {
   /**
    * Longest wait for one HTTP exchange (answer and body) before the attempt
    * counts as failed and is abandoned, in ms. Applies to workbook calls made
-   * with `request()` too, unless the call sets its own `timeout`. Default 30 000.
+   * with `request()` too, unless the call sets its own `timeout`. A
+   * `createSession` past it is not aborted, since Graph makes the session all
+   * the same: its answer is awaited in the background and the session it
+   * brings closed. Default 30 000.
    */
   readonly attemptTimeout?: number;
 

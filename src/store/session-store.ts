@@ -309,9 +309,9 @@ export class SessionStore {
    * Stops the store for good: cancels every creation, wait and call in flight at
    * once, closes the session (best effort), and completes `state$`. Resolves once
    * the session is closed. A session whose creation was under way is closed
-   * when it arrives (Graph's answer within `attemptTimeout`, a long-running
-   * creation's operation polled for up to `openTimeout`), after this resolves;
-   * `events$` reports that close, then `disposed`, and completes.
+   * when it arrives (followed for the longer of `openTimeout` and
+   * `attemptTimeout`), after this resolves; `events$` reports that close, then
+   * `disposed`, and completes.
    * Safe to call more than once; never rejects.
    */
   dispose(): Promise<void> {
@@ -594,18 +594,14 @@ export class SessionStore {
 
   /**
    * One createSession, and the polling of its operation when Graph answers 202.
-   * A creation under way when its opening is let go of is handed to the closer
-   * instead of aborted, since Graph makes the session all the same: the closer
-   * awaits the POST's answer, or polls the operation again, and closes the session.
+   * The POST is never aborted, since Graph makes the session all the same: when
+   * its opening is let go of, or its attempt times out, while it is on the wire,
+   * the closer awaits its answer and closes the session it brings. A long-running
+   * creation let go of while it is polled is handed over the same way.
    */
   #createOnce(opening: Opening): Observable<WorkbookSession> {
-    const handOver = (answer: Promise<CreateOutcome>) => {
-      if (opening.abandoned) this.#closeLate(answer);
-      return opening.abandoned;
-    };
-
     return this.#api
-      .postCreateSession(this.#createRequest(), handOver)
+      .postCreateSession(this.#createRequest(), (answer) => this.#closeLate(answer))
       .pipe(switchMap((outcome) => this.#sessionFrom(outcome, opening)));
   }
 
@@ -622,11 +618,15 @@ export class SessionStore {
     );
   }
 
-  /** Closes the session a creation let go of brings, following a long-running one until `openTimeout`. */
+  /**
+   * Closes the session a creation nobody waits for any more brings. It is
+   * followed as long as the store would have waited for it: the longer of
+   * `openTimeout` and `attemptTimeout`.
+   */
   #closeLate(answer: Promise<CreateOutcome>): void {
-    const { openTimeout, retry } = this.#options;
+    const { openTimeout, attemptTimeout, retry } = this.#options;
     this.#closer.closeWhenItArrives(answer, {
-      followFor: openTimeout,
+      followFor: Math.max(openTimeout, attemptTimeout),
       maxWait: retry.maxRetryAfter,
     });
   }

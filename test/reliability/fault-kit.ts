@@ -18,7 +18,7 @@ import type {
 import type { Fault, FaultTarget, RecordedRequest } from "graph-workbook-session/testing";
 import { afterEach, beforeEach, vi } from "vitest";
 import { EmulatorForwardingHandler } from "../../src/testing/emulator-forwarding-handler";
-import { CANARY_TOKEN, type Harness, WORKBOOK_KEY } from "../support/harness";
+import { CANARY_TOKEN, type Harness, passTime, WORKBOOK_KEY } from "../support/harness";
 import type { ReliabilityLedger } from "./ledger";
 
 /** A pause Graph asked for: no request may arrive before `until`, after the one at `from`. */
@@ -156,11 +156,14 @@ export class Observation {
     if (vi.isFakeTimers()) {
       // A session Graph makes after disposal (a late createSession answer) is left behind too;
       // sampled every minute, it cannot idle out unseen.
+      // Real I/O settles between steps, so an answer awaited after disposal does arrive.
       for (let minute = 0; minute < 10; minute += 1) {
-        await vi.advanceTimersByTimeAsync(60_000);
+        await passTime(60_000, 10_000);
         for (const id of liveNow()) left.add(id);
       }
     }
+    // A session the store closed after disposal (a late one it awaited) is not left behind.
+    for (const id of this.closedSessions()) if (!liveNow().includes(id)) left.delete(id);
     const learned = this.learnedSessions();
     const known = [...left].filter((id) => learned.has(id));
     const unknowable = left.size - known.length;
@@ -172,6 +175,16 @@ export class Observation {
     const leaks = Math.max(0, unclosed - (options.allowedSessions ?? 0)) + lateRequests;
     this.ledger.leaks(leaks);
     return { leaks, unknowable, leftToGraph };
+  }
+
+  /** Session ids Graph confirmed closing. */
+  closedSessions(): Set<string> {
+    const closes = this.harness.emulator.requestsTo("closeSession");
+    return new Set(
+      closes
+        .filter((request) => request.answeredWith === 204 && request.sessionId !== null)
+        .map((request) => request.sessionId as string),
+    );
   }
 
   /** Session ids the client was seen to hold: in states, events, or sent in a request. */

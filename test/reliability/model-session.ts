@@ -79,6 +79,7 @@ export interface RunReport {
 
 /** Longest wait for one answer, in virtual ms; a "slow" fault answers later than this. */
 export const ATTEMPT_TIMEOUT = 5_000;
+const OPEN_TIMEOUT = 60_000;
 const MAX_RETRY_AFTER = 10_000;
 const STATUSES = new Set(["idle", "creating", "active", "failed"]);
 const AFTER_DISPOSE: ReadonlySet<string> = new Set(["closeSession", "operation", "sessionInfo"]);
@@ -176,7 +177,7 @@ class ScenarioRun {
         maxRetryAfter: MAX_RETRY_AFTER,
       },
       attemptTimeout: ATTEMPT_TIMEOUT,
-      openTimeout: 60_000,
+      openTimeout: OPEN_TIMEOUT,
       poll: { initialInterval: 500, maxInterval: 2_000 },
     });
     this.#store.state$.subscribe({
@@ -406,7 +407,8 @@ class ScenarioRun {
     if (this.#disposedAt === null) this.#disposedAt = this.#wire.arrivals.length;
     this.#others.push(this.#tracked("final dispose", this.#dispose()));
     const drained = () => this.#eventsCompleted && vi.getTimerCount() === 0;
-    await advanceUntil(this.#wire, drained, 4 * ATTEMPT_TIMEOUT);
+    // A creation nobody waits for any more (a hung createSession) is followed for up to openTimeout.
+    await advanceUntil(this.#wire, drained, OPEN_TIMEOUT + 4 * ATTEMPT_TIMEOUT);
     // A session Graph made after disposal (a late createSession answer) is left behind too.
     this.#noteLeft();
     this.#checkStep("after disposal");
