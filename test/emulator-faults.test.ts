@@ -386,6 +386,20 @@ describe("fault checks", () => {
         'got "X Bad".',
     ],
     [
+      "a content-length, which frames the answer",
+      { headers: { "Content-Length": "9999" } },
+      RangeError,
+      'A fault\'s header "Content-Length" frames the answer, which the emulator does from the ' +
+        "body; script the body with body and truncateAfter instead.",
+    ],
+    [
+      "a transfer-encoding, which frames the answer",
+      { headers: { "transfer-encoding": "gzip" } },
+      RangeError,
+      'A fault\'s header "transfer-encoding" frames the answer, which the emulator does from the ' +
+        "body; script the body with body and truncateAfter instead.",
+    ],
+    [
       "an empty header name",
       { headers: { "": "1" } },
       RangeError,

@@ -2,7 +2,7 @@ import { ResponseType } from "@microsoft/microsoft-graph-client";
 import {
   createEmulatorClient,
   startEmulator,
-  type WorkbookEmulator,
+  WorkbookEmulator,
 } from "graph-workbook-session/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { resolveSettings } from "../src/testing/resolved-settings";
@@ -59,6 +59,16 @@ describe("the emulator's request log", () => {
     await expect(startEmulator({ maxRecordedRequests: limit as number })).rejects.toThrow(
       new RangeError(`maxRecordedRequests must be an integer ≥ 0 or Infinity, got ${shown}.`),
     );
+  });
+});
+
+describe("WorkbookEmulator.start", () => {
+  it("works detached from the class, as startEmulator and callbacks use it", async () => {
+    const { start } = WorkbookEmulator;
+
+    emulator = await start();
+
+    expect(emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 });
 

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
+  driveUntilSettled,
   emulatorLog,
   eventsOf,
   passTime,
@@ -295,6 +296,110 @@ describe("a createSession that outlives its attempt", () => {
 
     await passTime(10_000, 1_000);
     await settleIo();
+    expect(completed).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe("a long-running creation whose follow-up fails for good", () => {
+  it("hands the operation to the closer, which closes the session it made", async () => {
+    h.emulator.configure({ asyncCreate: { mode: "async", runningPolls: 0 } });
+    // The operation succeeds (the session exists); reading its resource fails for a while.
+    h.emulator.fault("sessionInfo", { status: 503, times: 3 });
+    const store = h.store({ poll: everyPollASecond, retry: { retries: 2 } });
+    const events = recordEvents(store);
+
+    const { error } = await driveUntilSettled(store.open(), 250);
+    expect(error).toMatchObject({ operation: "getSessionInfo" });
+    expect(liveIds()).toHaveLength(1);
+
+    // The closer follows the operation again once Graph answers, and closes its session.
+    await passTime(60_000, 1_000);
+    await settleIo();
+    expect(creations()).toHaveLength(1);
+    expect(eventsOf(events, "closed")).toHaveLength(1);
+    expect(liveIds()).toEqual([]);
+  });
+});
+
+describe("a long-running creation let go of, then the store opens again", () => {
+  it("closes the late session and keeps the new one; one close each, no timer left", async () => {
+    h.emulator.configure({ asyncCreate: { mode: "async", runningPolls: 3 } });
+    const store = h.store({ poll: everyPollASecond, openTimeout: 30_000 });
+    const events = recordEvents(store);
+
+    const first = store.open().catch((error: unknown) => error);
+    await until(() => creations().length === 1, "first POST");
+    await settleIo();
+    await passTime(1_500, 500);
+    await store.close();
+    expect(await first).toMatchObject({ kind: "aborted" });
+
+    const second = await driveUntilSettled(store.open(), 250);
+    expect(second.value).toBeDefined();
+    await passTime(40_000, 1_000);
+    await settleIo();
+
+    const late = eventsOf(events, "closed").filter((event) => event.reason === "late");
+    expect(late).toEqual([expect.objectContaining({ closed: true })]);
+    expect(liveIds()).toEqual([second.value?.id]);
+    expect(closes()).toHaveLength(1);
+    expect(polls().length).toBeGreaterThan(0);
+
+    await store.dispose();
+    await passTime(5_000, 1_000);
+    expect(liveIds()).toEqual([]);
+    expect(eventsOf(events, "closed").map((event) => event.reason)).toEqual(["late", "dispose"]);
+  });
+});
+
+describe("the closer's polls and Graph's cooldown", () => {
+  it("sends no poll while a Retry-After from a poll holds, then closes the late session", async () => {
+    h.emulator.configure({ asyncCreate: { mode: "async", runningPolls: 4 } });
+    const store = h.store({ poll: everyPollASecond, openTimeout: 60_000 });
+    const events = recordEvents(store);
+
+    const opening = store.open().catch((error: unknown) => error);
+    await until(() => creations().length === 1, "POST");
+    await settleIo();
+    await passTime(1_500, 500);
+    await store.close();
+    await opening;
+    h.emulator.fault("operation", { status: 429, retryAfter: 10 });
+    await passTime(3_000, 250);
+    const throttled = polls().find((request) => request.answeredWith === 429);
+    expect(throttled).toBeDefined();
+    await passTime(40_000, 250);
+    await settleIo();
+
+    const after = polls().filter((request) => request.seq > (throttled?.seq ?? 0));
+    expect(after.length).toBeGreaterThan(0);
+    for (const request of after) {
+      expect(request.time).toBeGreaterThanOrEqual((throttled?.time ?? 0) + 10_000);
+    }
+    expect(eventsOf(events, "closed")).toEqual([
+      expect.objectContaining({ reason: "late", closed: true }),
+    ]);
+    expect(liveIds()).toEqual([]);
+  });
+
+  it("after dispose(), a late poll held by a cooldown is given up with the follow, leaving no timer", async () => {
+    h.emulator.configure({ asyncCreate: { mode: "async", runningPolls: 1_000 } });
+    const store = h.store({ poll: everyPollASecond, openTimeout: 20_000 });
+    let completed = false;
+    store.events$.subscribe({ complete: () => (completed = true) });
+
+    const opening = store.open().catch((error: unknown) => error);
+    await until(() => creations().length === 1, "POST");
+    await settleIo();
+    h.emulator.fault("operation", { status: 429, retryAfter: 50, times: Number.POSITIVE_INFINITY });
+    await passTime(1_500, 250);
+    await store.dispose();
+    await opening;
+    // Followed for the longer of openTimeout (20 s) and attemptTimeout (30 s).
+    await passTime(35_000, 500);
+    await settleIo();
+
     expect(completed).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
   });

@@ -297,6 +297,26 @@ describe("closing", () => {
     ]);
   });
 
+  it("disposes, closing the session, even when the environment fails to stop watching", async () => {
+    const watching = createTestEnvironment();
+    const environment = {
+      isVisible: () => watching.isVisible(),
+      isOnline: () => watching.isOnline(),
+      watch: () => () => {
+        throw new Error("listener already removed");
+      },
+    };
+    const store = h.store({ environment });
+    const session = await openSession(store);
+
+    const disposal = driveUntilSettled(store.dispose(), 50);
+
+    expect((await disposal).error).toBeUndefined();
+    expect(closes()).toEqual([expect.objectContaining({ sessionId: session.id })]);
+    expect(liveIds()).toEqual([]);
+    await expect(store.dispose()).resolves.toBeUndefined();
+  });
+
   it("gives a dispose() made by a state subscriber during disposal the same promise", async () => {
     h.emulator.fault("closeSession", { delayMs: 2_000 });
     const environment = createTestEnvironment();

@@ -1,7 +1,17 @@
+import {
+  AuthenticationHandler,
+  Client,
+  type Context,
+  type Middleware,
+  RetryHandler,
+  RetryHandlerOptions,
+} from "@microsoft/microsoft-graph-client";
 import { isWorkbookError, WorkbookError } from "graph-workbook-session";
 import { beforeEach, describe, expect, it } from "vitest";
+import { EmulatorForwardingHandler } from "../src/testing/emulator-forwarding-handler";
 import {
   appendRow,
+  CANARY_TOKEN,
   driveUntilSettled,
   eventsOf,
   listSheets,
@@ -12,6 +22,7 @@ import {
   until,
   useHarness,
   useVirtualTime,
+  WORKBOOK_KEY,
 } from "./support/harness";
 
 /* What the errors of a store tell the app: each message must fit what happened. */
@@ -19,6 +30,8 @@ import {
 const h = useHarness();
 
 beforeEach(useVirtualTime);
+
+const creations = () => h.emulator.requestsTo("createSession");
 
 describe("the advice of a failed workbook call", () => {
   it("warns that a write without an answer may have been carried out, and does not resend it", async () => {
@@ -162,5 +175,149 @@ describe("a call cancelled by its AbortSignal", () => {
 
     expect(await before).toMatchObject({ kind: "aborted", cause: "the user left the page" });
     expect(await during).toMatchObject({ kind: "aborted", cause: reason });
+  });
+});
+
+describe("openTimeout while a later attempt is on the wire", () => {
+  it("says which attempt was still waiting, and how the one before failed", async () => {
+    // Attempt 1: 503 at once. Attempt 2: never answered.
+    h.emulator.fault("createSession", { status: 503 }, { hang: true });
+    const store = h.store({
+      openTimeout: 5_000,
+      attemptTimeout: 30_000,
+      retry: { retries: 5, baseDelay: 1_000, maxDelay: 1_000, jitter: "none" },
+    });
+
+    const opening = store.open().catch((error: unknown) => error);
+    await until(() => creations().length === 1, "first attempt");
+    await passTime(1_500, 250);
+    await until(() => creations().length === 2, "second attempt on the wire");
+    await passTime(4_000, 250);
+    const error = (await opening) as WorkbookError;
+    await settleIo();
+
+    expect(error).toMatchObject({ code: "openTimeout", attempts: 2 });
+    expect(error.message).toContain(
+      "Attempt 2 was still waiting for Graph. The one before failed with HTTP 503",
+    );
+  });
+});
+
+describe("openTimeout's attempt count", () => {
+  it("counts an attempt that a cooldown held, then sent", async () => {
+    // The first opening's POST answers 429 Retry-After 10 s after close(): the closer notes it.
+    // The second: attempt 1 gets a 503; attempt 2 is held by that cooldown, then sent, and hangs.
+    h.emulator.fault(
+      "createSession",
+      { delayMs: 1_000, status: 429, retryAfter: 10 },
+      { status: 503 },
+      { hang: true },
+    );
+    const store = h.store({
+      openTimeout: 20_000,
+      attemptTimeout: 60_000,
+      retry: { retries: 5, baseDelay: 3_000, maxDelay: 3_000, jitter: "none" },
+    });
+
+    const a = store.open().catch((error: unknown) => error);
+    await until(() => creations().length === 1, "A's POST is on the wire");
+    await store.close();
+    await a;
+
+    const b = store.open().catch((error: unknown) => error);
+    await until(() => creations().length === 2, "B's attempt 1");
+    await passTime(25_000, 250);
+    const error = (await b) as WorkbookError;
+    await settleIo();
+
+    const sentByB = creations().length - 1;
+    expect(sentByB).toBe(2);
+    expect(error).toMatchObject({ code: "openTimeout" });
+    expect(error.attempts).toBe(sentByB);
+  });
+
+  it("says no attempt was sent while a cooldown held the first", async () => {
+    h.emulator.fault("createSession", { status: 429, retryAfter: 30 });
+    const store = h.store({ openTimeout: 5_000, retry: { retries: 0 } });
+    const first = await driveUntilSettled(store.open(), 100);
+    expect(first.error).toMatchObject({ kind: "throttled" });
+    const sentBefore = creations().length;
+
+    const second = await driveUntilSettled(store.open(), 100);
+    const error = second.error as WorkbookError;
+
+    expect(creations().length).toBe(sentBefore); // nothing sent by this open()
+    expect(error).toMatchObject({ code: "openTimeout" });
+    expect(error.message).toContain(
+      "No attempt had been sent yet: the store was waiting for Graph's Retry-After to pass",
+    );
+  });
+});
+
+describe("a write cancelled on the wire by close()", () => {
+  /* Graph carries the write out; its answer is 2 s (virtual) on its way back when close() comes. */
+  function slowAnswerClient(): Client {
+    const forward = new EmulatorForwardingHandler(h.emulator.url, "https://graph.microsoft.com/");
+    const slowAnswers: Middleware = {
+      async execute(context: Context) {
+        await forward.execute(context);
+        const url = typeof context.request === "string" ? context.request : context.request.url;
+        if (!url.includes("/rows/add")) return;
+        const signal = (context.options as RequestInit | undefined)?.signal ?? undefined;
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, 2_000);
+          signal?.addEventListener("abort", () => {
+            clearTimeout(timer);
+            reject(new DOMException("aborted", "AbortError"));
+          });
+        });
+      },
+    };
+    return Client.initWithMiddleware({
+      baseUrl: "https://graph.microsoft.com/",
+      customHosts: new Set(["graph.microsoft.com"]),
+      middleware: [
+        new AuthenticationHandler({ getAccessToken: async () => CANARY_TOKEN }),
+        new RetryHandler(new RetryHandlerOptions()),
+        slowAnswers,
+      ],
+    });
+  }
+
+  it("says Graph may have carried it out", async () => {
+    const store = h.store({ client: slowAnswerClient() });
+    await openSession(store);
+
+    const call = store.request(appendRow("cut")).catch((error: unknown) => error);
+    await until(() => h.emulator.requestsTo("addRow").length === 1, "the write was served");
+    await settleIo();
+    await store.close();
+    const error = (await call) as WorkbookError;
+
+    // Graph (the emulator) carried the write out before close() cut the answer off.
+    expect(h.emulator.readTableRows(WORKBOOK_KEY, "Table1")).toContainEqual(["cut"]);
+    expect(error).toMatchObject({ kind: "aborted" });
+    expect(error.message).toContain(
+      "a call cancelled after it was sent may have been carried out by Graph all the same.",
+    );
+  });
+});
+
+describe("a call whose session is lost, and whose recreation fails", () => {
+  it("reports the createSession attempts sent, not the call's", async () => {
+    const store = h.store({ retry: { retries: 0 } });
+    const session = await openSession(store);
+    h.emulator.expireSession(session.id);
+    // The recreation's createSession is refused for good (400, not retried).
+    h.emulator.fault("createSession", { status: 400, code: "invalidRequest" });
+    const sentBefore = h.emulator.requestsTo("createSession").length;
+
+    const { error } = await driveUntilSettled(store.request(listSheets), 50);
+    const sent = h.emulator.requestsTo("createSession").length - sentBefore;
+
+    expect(sent).toBe(1);
+    expect(error).toMatchObject({ operation: "createSession", status: 400 });
+    expect((error as WorkbookError).attempts).toBe(sent);
+    expect((error as WorkbookError).message).not.toContain("after 2 attempts");
   });
 });

@@ -74,7 +74,10 @@ function advice(fields: MessageFields): string {
     case "fatal":
       return fatalAdvice(fields);
     case "aborted":
-      return "Nothing needs to be done unless the cancellation was unexpected.";
+      return fields.operation === "request"
+        ? "Nothing needs to be done unless the cancellation was unexpected; a call cancelled " +
+            "after it was sent may have been carried out by Graph all the same."
+        : "Nothing needs to be done unless the cancellation was unexpected.";
   }
 }
 
@@ -113,14 +116,18 @@ function transientAdvice(fields: MessageFields): string {
       ? "Graph or the network had a temporary problem that outlasted the retries"
       : "Graph or the network had a temporary problem";
   if (fields.operation === "request" && mayHaveBeenApplied(fields)) {
-    return (
-      `${meaning}, and Graph may have carried the request out all the same; check the ` +
-      "workbook before sending it again, unless repeating it is harmless."
-    );
+    const applied = isSuccess(fields.status)
+      ? "Graph carried the request out, but its answer was cut off"
+      : `${meaning}, and Graph may have carried the request out all the same`;
+    return `${applied}; check the workbook before sending it again, unless repeating it is harmless.`;
   }
   return fields.attempts > 1
     ? `${meaning}; try again later.`
     : `${meaning}; the same request may succeed when sent again after a pause.`;
+}
+
+function isSuccess(status: number | null): boolean {
+  return status !== null && status >= 200 && status < 300;
 }
 
 function authAdvice(fields: MessageFields): string {

@@ -26,7 +26,12 @@ import { fromAbortable } from "../graph/from-abortable";
 import { type CreateOutcome, SessionApi } from "../graph/session-api";
 import { type RetryEvent, type RetryOptions, retryWithBackoff } from "../retry/retry-with-backoff";
 import type { SessionAction } from "../state/session-action";
-import type { SessionState, SessionStatus, WorkbookSession } from "../state/session-state";
+import type {
+  CreatingState,
+  SessionState,
+  SessionStatus,
+  WorkbookSession,
+} from "../state/session-state";
 import { CallQueue } from "./call-queue";
 import { Cooldown } from "./cooldown";
 import { endsSession, worthClosing } from "./error-rules";
@@ -53,6 +58,7 @@ import {
   cancelledError,
   closedWords,
   disposedWords,
+  type OpenAttempts,
   openTimedOut,
   pageLeftWords,
   scratchSessionLost,
@@ -325,7 +331,7 @@ export class SessionStore {
     this.#isDisposed = true;
     // A listener may make the workbook's next store while this one ends: it may have the channel.
     this.#peers?.release();
-    this.#stopWatching();
+    this.#stopListening();
     this.#closer.stopWaiting();
     void this.#endSession("dispose", disposedWords).then(ended, ended);
     this.#peers?.dispose();
@@ -370,6 +376,15 @@ export class SessionStore {
 
   #dispatch(action: SessionAction): void {
     this.#state.dispatch(action);
+  }
+
+  /* An environment that fails to stop watching must not stop the store's disposal. */
+  #stopListening(): void {
+    try {
+      this.#stopWatching();
+    } catch {
+      // Nothing is left to do with it: the store no longer acts on what it reports.
+    }
   }
 
   /** Starts keep-alive and remembers the session while one is active; stops and forgets after. */
@@ -445,13 +460,22 @@ export class SessionStore {
     return scheduler.schedule(() => {
       const state = this.getState();
       const creating = state.status === "creating" ? state : null;
-      // While the next attempt waits its turn, it has not been sent.
-      const sent = creating ? creating.attempt - Number(creating.nextAttemptAt !== null) : 1;
-      const failure = openTimedOut(openTimeout, Math.max(1, sent), creating?.lastError ?? null);
+      const failure = openTimedOut(openTimeout, this.#attemptsSoFar(creating));
 
       this.#letGoOf(opening, "dropped");
       this.#failOpening(opening, failure);
     }, openTimeout);
+  }
+
+  /* What the opening's attempts came to: an attempt waiting its turn has not been sent yet. */
+  #attemptsSoFar(creating: CreatingState | null): OpenAttempts {
+    if (!creating) return { sent: 0, underWay: false, last: null };
+    // At the same instant the open deadline, scheduled first, fires before the attempt's wait ends.
+    const waiting = creating.nextAttemptAt !== null && creating.nextAttemptAt >= this.#now();
+    const sent = creating.attempt - Number(waiting);
+    const last = creating.lastError;
+    // An attempt is under way when more were sent than the last failure counts.
+    return { sent, underWay: sent > (last?.attempts ?? 0), last };
   }
 
   #failOpening(opening: Opening, failure: WorkbookError): void {
@@ -609,10 +633,17 @@ export class SessionStore {
     const session$ = this.#api.sessionFrom(outcome, this.#options.persistChanges);
     if ("session" in outcome) return session$;
 
+    // Graph goes on with the operation; a session that cannot be had here is the closer's.
+    const handOver = () => this.#closeLate(Promise.resolve(outcome));
     return session$.pipe(
       tap({
+        // A failed operation made no session; a poll or read that ran out of retries may have
+        // missed one. One refused for good (malformed, another host) would be refused again.
+        error: (error: WorkbookError) => {
+          if (error.operation !== "createSession" && error.retryable) handOver();
+        },
         unsubscribe: () => {
-          if (opening.abandoned) this.#closeLate(Promise.resolve(outcome));
+          if (opening.abandoned) handOver();
         },
       }),
     );
@@ -666,7 +697,12 @@ export class SessionStore {
     const replay = (first: WorkbookError) =>
       run().pipe(
         catchError((error: WorkbookError) =>
-          throwError(() => error.withAttempts(error.attempts + first.attempts)),
+          // The call's tries add up; a failed recreation counts its own createSession attempts.
+          throwError(() =>
+            error.operation === "request"
+              ? error.withAttempts(error.attempts + first.attempts)
+              : error,
+          ),
         ),
       );
 

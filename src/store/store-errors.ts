@@ -20,31 +20,52 @@ export function cancelledError(
   });
 }
 
-/** `open()` ran out of time, retries included, after `attempts` attempts were sent. */
-export function openTimedOut(
-  ms: number,
-  attempts: number,
-  last: WorkbookError | null,
-): WorkbookError {
-  const lastWords = last ? ` ${lastFailure(last)}` : "";
+/** How far an opening got when its time ran out. */
+export interface OpenAttempts {
+  /** createSession requests sent. */
+  readonly sent: number;
+  /** Whether the last one sent was still waiting for its answer (or its operation). */
+  readonly underWay: boolean;
+  /** The last attempt that failed, if any. */
+  readonly last: WorkbookError | null;
+}
+
+/** `open()` ran out of time, retries included. */
+export function openTimedOut(ms: number, attempts: OpenAttempts): WorkbookError {
+  const { last } = attempts;
   return new WorkbookError({
     kind: "transient",
     operation: "createSession",
     status: null,
     code: "openTimeout",
     innerCode: null,
-    attempts,
-    detail: `No session was opened within ${ms} ms.${lastWords}`,
+    // A WorkbookError counts at least one attempt; the detail says when none was sent.
+    attempts: Math.max(1, attempts.sent),
+    detail: `No session was opened within ${ms} ms. ${howFarItGot(attempts)}`,
     cause: last ?? undefined,
   });
 }
 
-/* The last failure in a sentence or two: its answer and detail, without advice the timeout overrides. */
-function lastFailure(error: WorkbookError): string {
+function howFarItGot({ sent, underWay, last }: OpenAttempts): string {
+  if (sent === 0) {
+    return (
+      "No attempt had been sent yet: the store was waiting for Graph's Retry-After " +
+      "to pass, or for another tab's attempt."
+    );
+  }
+  const waiting = underWay ? `Attempt ${sent} was still waiting for Graph.` : "";
+  if (!last) return waiting;
+
+  const failed = `${underWay ? " The one before" : "The last attempt"} ${failure(last)}`;
+  return `${waiting}${failed}`;
+}
+
+/* How an attempt failed: its answer, its codes and its detail. */
+function failure(error: WorkbookError): string {
   const answer = error.status === null ? "without an answer" : `with HTTP ${error.status}`;
   const codes = error.codes.length > 0 ? ` (${error.codes.join(", ")})` : "";
-  const detail = error.detail === null ? "" : ` ${error.detail}`;
-  return `The last attempt failed ${answer}${codes}.${detail}`;
+  const detail = error.detail ? ` ${error.detail}` : "";
+  return `failed ${answer}${codes}.${detail}`;
 }
 
 /** Graph's cooldown outlasts what the store may wait, so nothing was sent. */

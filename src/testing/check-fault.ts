@@ -6,6 +6,8 @@ const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** What Node refuses in a header value: control characters (tab aside) and anything past U+00FF. */
 const FORBIDDEN_IN_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const HEADER_VALUE_RULE = "without line breaks, control characters or characters past U+00FF";
+/** Headers that say where an answer ends; a wrong one leaves the client waiting for ever. */
+const FRAMING_HEADERS = new Set(["content-length", "transfer-encoding", "connection"]);
 
 /**
  * Checks every field of a fault as it is queued, so a bad one throws at the `fault()` call instead
@@ -111,6 +113,12 @@ function checkHeaders(headers: unknown): Record<string, string> | undefined {
 }
 
 function checkHeader(name: string, value: unknown): string {
+  if (FRAMING_HEADERS.has(name.toLowerCase())) {
+    throw new RangeError(
+      `A fault's header ${describeValue(name)} frames the answer, which the emulator does from ` +
+        "the body; script the body with body and truncateAfter instead.",
+    );
+  }
   if (!HTTP_TOKEN.test(name)) {
     throw new RangeError(
       `A fault's header name must be an HTTP token (letters, digits and !#$%&'*+-.^_\`|~), ` +

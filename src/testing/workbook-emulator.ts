@@ -35,8 +35,7 @@ export class WorkbookEmulator {
   /** Starts an emulator; same as {@link startEmulator}. */
   static async start(options: EmulatorOptions = {}): Promise<WorkbookEmulator> {
     const { port = 0, host = "127.0.0.1", maxRecordedRequests, ...settings } = options;
-    // `this`, not the class's name: a class that names itself in its body is renamed when bundled.
-    const emulator = new this(settings, readRequestLimit(maxRecordedRequests));
+    const emulator = new WorkbookEmulator(settings, readRequestLimit(maxRecordedRequests));
     const runtime = emulator.runtime();
     emulator.server = await listenOnLoopback(host, port, (request, response) => {
       void handleRequest(runtime, request, response);
