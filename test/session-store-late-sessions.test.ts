@@ -1,3 +1,4 @@
+import type { SessionStore } from "graph-workbook-session";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
   driveUntilSettled,
@@ -29,6 +30,19 @@ const answered = (route: "createSession") =>
   h.emulator.requestsTo(route).some((request) => request.answeredWith !== null);
 const everyPollASecond = { initialInterval: 1_000, maxInterval: 1_000 };
 
+/**
+ * Opens a long-running creation and waits, a poll interval after its 202, until `ready`;
+ * `opening` is the outcome of open() (its error, once it is let go of).
+ */
+async function openUntil(store: SessionStore, ready: () => boolean, what: string) {
+  const opening = store.open().catch((error: unknown) => error);
+  await until(() => answered("createSession"), "the 202 has arrived");
+  await settleIo();
+  await passTime(1_000, 500);
+  await until(ready, what);
+  return { opening };
+}
+
 describe("a long-running creation let go of while it is polled", () => {
   it("after close(), polls the operation again and closes the session it made", async () => {
     h.emulator.configure({ asyncCreate: { mode: "async", runningPolls: 0 } });
@@ -36,11 +50,11 @@ describe("a long-running creation let go of while it is polled", () => {
     const store = h.store({ poll: everyPollASecond });
     const events = recordEvents(store);
 
-    const opening = store.open().catch((error: unknown) => error);
-    await until(() => answered("createSession"), "the 202 has arrived");
-    await settleIo();
-    await passTime(1_000, 500);
-    await until(() => polls().length === 1, "the completing poll is on the wire");
+    const { opening } = await openUntil(
+      store,
+      () => polls().length === 1,
+      "the completing poll is sent",
+    );
 
     await store.close();
     expect(await opening).toMatchObject({ kind: "aborted" });
@@ -63,11 +77,11 @@ describe("a long-running creation let go of while it is polled", () => {
     const store = h.store({ poll: everyPollASecond });
     const events = recordEvents(store);
 
-    const opening = store.open().catch((error: unknown) => error);
-    await until(() => answered("createSession"), "the 202 has arrived");
-    await settleIo();
-    await passTime(1_000, 500);
-    await until(() => infos().length === 1, "the session resource is being read");
+    const { opening } = await openUntil(
+      store,
+      () => infos().length === 1,
+      "the session is being read",
+    );
     expect(liveIds()).toHaveLength(1);
 
     await store.dispose();
