@@ -386,6 +386,14 @@ describe("fault checks", () => {
         'got "X Bad".',
     ],
     [
+      "a misspelt field",
+      { stauts: 503 },
+      RangeError,
+      'A fault has no field "stauts"; its fields are status, code, innerCode, innermostCode, ' +
+        "message, retryAfter, headers, body, contentType, delayMs, hang, drop, truncateAfter, " +
+        "match, times.",
+    ],
+    [
       "a content-length, which frames the answer",
       { headers: { "Content-Length": "9999" } },
       RangeError,

@@ -83,6 +83,20 @@ describe("the attempts an error reports", () => {
   });
 });
 
+describe("a call whose non-persistent session Graph ended", () => {
+  it("counts the one time it was sent, not the replay that was refused", async () => {
+    const store = h.store({ persistChanges: false });
+    await openSession(store);
+    h.emulator.fault("worksheets", { status: 404, innerCode: "invalidSessionReCreatable" });
+
+    const { error } = await driveUntilSettled(store.request(listSheets), 50);
+
+    expect(h.emulator.requestsTo("worksheets")).toHaveLength(1);
+    expect(error).toMatchObject({ kind: "session-lost", attempts: 1 });
+    expect((error as WorkbookError).message).not.toContain("attempts");
+  });
+});
+
 describe("an open() that runs out of time", () => {
   it("counts the attempts sent, not the one waiting, and says to allow more time", async () => {
     h.emulator.fault("createSession", { status: 503, times: Number.POSITIVE_INFINITY });

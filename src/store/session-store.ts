@@ -73,6 +73,11 @@ interface IssuedAt {
   readonly failures: number;
 }
 
+/** How many times a call was sent. */
+interface Tries {
+  made: number;
+}
+
 /** One shared creation: every `open()` made while it runs gets its promise. */
 interface Opening {
   readonly promise: Promise<WorkbookSession>;
@@ -317,8 +322,8 @@ export class SessionStore {
    * the session is closed. A session whose creation was under way is closed
    * when it arrives (followed for the longer of `openTimeout` and
    * `attemptTimeout`), after this resolves; `events$` reports that close, then
-   * `disposed`, and completes.
-   * Safe to call more than once; never rejects.
+   * `disposed`, and completes. A close Graph's cooldown would hold is given up,
+   * so that disposal ends. Safe to call more than once; never rejects.
    */
   dispose(): Promise<void> {
     if (this.#disposal) return this.#disposal;
@@ -693,20 +698,21 @@ export class SessionStore {
     options: CheckedRequestOptions,
     issued: IssuedAt,
   ): Observable<T> {
-    const run = () => this.#requestWithRetries(call, options, issued);
-    const replay = (first: WorkbookError) =>
-      run().pipe(
+    const run = (tries: Tries) => this.#requestWithRetries(call, options, issued, tries);
+    const replay = (first: WorkbookError) => {
+      const tries = { made: 0 };
+      return run(tries).pipe(
         catchError((error: WorkbookError) =>
-          // The call's tries add up; a failed recreation counts its own createSession attempts.
+          // The call's tries add up, none if the replay was refused before it was sent;
+          // a failed recreation counts its own createSession attempts.
           throwError(() =>
-            error.operation === "request"
-              ? error.withAttempts(error.attempts + first.attempts)
-              : error,
+            error.operation === "request" ? error.withAttempts(first.attempts + tries.made) : error,
           ),
         ),
       );
+    };
 
-    return run().pipe(
+    return run({ made: 0 }).pipe(
       catchError((error: WorkbookError) =>
         error.kind === "recreate-session" && error.operation === "request"
           ? replay(error)
@@ -715,13 +721,14 @@ export class SessionStore {
     );
   }
 
+  /** The call, sent again while Graph's answer allows it; `tries` counts the times it was sent. */
   #requestWithRetries<T>(
     call: WorkbookCall<T>,
     options: CheckedRequestOptions,
     issued: IssuedAt,
+    tries: Tries,
   ): Observable<T> {
     const idempotent = options.idempotent ?? false;
-    let attempt = 0;
 
     return defer(() => {
       this.#refuseAfterFailure(issued);
@@ -729,7 +736,8 @@ export class SessionStore {
     }).pipe(
       switchMap((session) => {
         this.#refuseAfterChangesLost(issued, options);
-        attempt += 1;
+        tries.made += 1;
+        const attempt = tries.made;
         return this.#cooldown
           .hold(this.#callInSession(call, session, options.timeout), "request")
           .pipe(this.#reportFailure("request", attempt, true));

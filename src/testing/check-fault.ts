@@ -18,6 +18,7 @@ export function checkFault(fault: Fault): Fault {
   if (typeof fault !== "object" || fault === null || Array.isArray(fault)) {
     throw new TypeError(`A fault must be an object, got ${describeValue(fault)}.`);
   }
+  refuseUnknownFields(fault);
   return definedOnly({
     status: checkStatus(fault.status),
     code: checkText(fault.code, "code"),
@@ -36,6 +37,33 @@ export function checkFault(fault: Fault): Fault {
     match: readFunction(fault.match, "A fault's match"),
     times: checkTimes(fault.times),
   });
+}
+
+const FAULT_FIELDS: ReadonlySet<string> = new Set<keyof Fault>([
+  "status",
+  "code",
+  "innerCode",
+  "innermostCode",
+  "message",
+  "retryAfter",
+  "headers",
+  "body",
+  "contentType",
+  "delayMs",
+  "hang",
+  "drop",
+  "truncateAfter",
+  "match",
+  "times",
+]);
+
+/* A misspelt field would leave the fault doing something else than the test means. */
+function refuseUnknownFields(fault: object): void {
+  const unknown = Object.keys(fault).find((key) => !FAULT_FIELDS.has(key));
+  if (unknown === undefined) return;
+  throw new RangeError(
+    `A fault has no field ${describeValue(unknown)}; its fields are ${[...FAULT_FIELDS].join(", ")}.`,
+  );
 }
 
 /**
