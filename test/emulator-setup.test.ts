@@ -72,6 +72,27 @@ describe("WorkbookEmulator.start", () => {
   });
 });
 
+describe("an emulator whose clock throws", () => {
+  it("answers 500 saying so, and serves again once the clock works", async () => {
+    const { emulator } = await start({
+      now: () => {
+        throw new Error("the clock broke");
+      },
+    });
+    const url = `${emulator.url}/v1.0${WORKBOOK}/worksheets`;
+
+    const broken = await fetch(url);
+    emulator.configure({ now: undefined });
+    const mended = await fetch(url);
+
+    expect(broken.status).toBe(500);
+    expect(await broken.text()).toBe(
+      "The emulator failed before answering: Error: the clock broke",
+    );
+    expect(mended.status).toBe(200);
+  });
+});
+
 describe("createEmulatorClient", () => {
   it("reaches an emulator given by its URL, with or without a trailing slash", async () => {
     const { emulator } = await start({});

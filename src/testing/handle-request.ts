@@ -29,8 +29,21 @@ interface IncomingCall {
   readonly body: ParsedBody;
 }
 
-/** Records a request, then answers it (or, as a fault says, delays, hangs or drops it). */
+/**
+ * Records a request, then answers it (or, as a fault says, delays, hangs or drops it). Never
+ * rejects: the server calls it without waiting, and a rejection would end the Node process.
+ */
 export async function handleRequest(
+  runtime: RequestRuntime,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  await recordAndAnswer(runtime, request, response).catch((error: unknown) =>
+    failBeforeAnswering(response, error),
+  );
+}
+
+async function recordAndAnswer(
   runtime: RequestRuntime,
   request: IncomingMessage,
   response: ServerResponse,
@@ -65,6 +78,21 @@ export async function handleRequest(
 function answerCrash(exchange: Exchange, error: unknown): void {
   const message = `The emulator failed while answering: ${describeError(error)}`;
   exchange.crashed(graphErrorSpec(500, { message }));
+}
+
+/*
+ * The emulator failed before it could record the request (a settings clock that throws, say):
+ * a plain 500 says so, or, if an answer had begun, the connection is cut.
+ */
+function failBeforeAnswering(response: ServerResponse, error: unknown): void {
+  try {
+    if (response.headersSent) throw new Error("an answer had begun");
+    const message = `The emulator failed before answering: ${describeError(error)}`;
+    response.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+    response.end(message);
+  } catch {
+    response.destroy();
+  }
 }
 
 /** `String(error)`, except for values that cannot become text, such as `Object.create(null)`. */
