@@ -53,11 +53,9 @@ function howFarItGot({ sent, underWay, last }: OpenAttempts): string {
       "to pass, or for another tab's attempt."
     );
   }
-  const waiting = underWay ? `Attempt ${sent} was still waiting for Graph.` : "";
-  if (!last) return waiting;
-
-  const failed = `${underWay ? " The one before" : "The last attempt"} ${failure(last)}`;
-  return `${waiting}${failed}`;
+  const sentences = underWay ? [`Attempt ${sent} was still waiting for Graph.`] : [];
+  if (last) sentences.push(`${underWay ? "The one before" : "The last attempt"} ${failure(last)}`);
+  return sentences.join(" ");
 }
 
 /* How an attempt failed: its answer, its codes and its detail. */

@@ -79,16 +79,15 @@ export class Exchange {
 
   /**
    * Answers 500 after the emulator failed while answering. The fault's headers and cut-off are
-   * left out, as they may be what failed; if even this answer cannot be written, or an answer
-   * had already begun, the socket is destroyed. Never throws, as nothing is left to catch it.
+   * left out, as they may be what failed; when an answer had already begun, the socket is
+   * destroyed instead.
    */
   crashed(spec: GraphErrorSpec): void {
     this.extraHeaders = {};
     this.cutAfter = undefined;
     if (this.response.writableEnded) return;
-    if (!this.response.headersSent && this.triedError(spec)) return;
-
-    this.drop();
+    if (this.response.headersSent) this.drop();
+    else this.error(spec);
   }
 
   /** Answers a CORS preflight. */
@@ -110,16 +109,6 @@ export class Exchange {
   drop(): void {
     this.record.answeredWith = "drop";
     this.request.socket.destroy();
-  }
-
-  /** Answers with an error envelope, telling whether that worked instead of throwing. */
-  private triedError(spec: GraphErrorSpec): boolean {
-    try {
-      this.error(spec);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   private send(status: number, body: string | undefined, headers: Headers): void {

@@ -72,8 +72,8 @@ async function recordAndAnswer(
 }
 
 /**
- * Answers 500 when the emulator itself throws, so a test sees the bug instead of a hang. Must not
- * throw: it runs in the last catch of a request, and a throw there would end the Node process.
+ * Answers 500 when the emulator itself throws, so a test sees the bug instead of a hang. Should
+ * this fail too, {@link handleRequest} answers a plain 500 or cuts the connection.
  */
 function answerCrash(exchange: Exchange, error: unknown): void {
   const message = `The emulator failed while answering: ${describeError(error)}`;
@@ -81,8 +81,9 @@ function answerCrash(exchange: Exchange, error: unknown): void {
 }
 
 /*
- * The emulator failed before it could record the request (a settings clock that throws, say):
- * a plain 500 says so, or, if an answer had begun, the connection is cut.
+ * The last resort, for a failure before the request could be recorded (a settings clock that
+ * throws, say) or while answering one: a plain 500 says so, or, if an answer had begun, the
+ * connection is cut.
  */
 function failBeforeAnswering(response: ServerResponse, error: unknown): void {
   try {
