@@ -177,6 +177,19 @@ describe("a non-persistent session Graph dropped", () => {
     // The scratch write died with its session.
     expect(outcome.value).not.toMatchObject({ values: [[1]] });
   });
+
+  it("rejects the call that found the loss with session-lost at once, whatever the new session's fate", async () => {
+    const store = h.store({ persistChanges: false, keepAlive: false });
+    const first = await openSession(store);
+    h.emulator.expireSession(first.id);
+    // The replacement cannot be made: a refusal that is not retried.
+    h.emulator.fault("createSession", { status: 403, code: "accessDenied", innerCode: null });
+
+    const outcome = await driveUntilSettled(store.request(writeA1(1)), 50);
+
+    expect(outcome.error).toMatchObject({ kind: "session-lost", operation: "request" });
+    expect((outcome.error as Error).message).toContain("persistChanges: false");
+  });
 });
 
 describe("closing", () => {

@@ -323,3 +323,28 @@ describe("closing and refreshing across sessions", () => {
     expect(refreshed.some((id) => id !== first.id)).toBe(true);
   });
 });
+
+describe("a call cancelled while request() is still starting it", () => {
+  it("never runs when a state$ subscriber aborts it on seeing creating", async () => {
+    const store = h.store();
+    const controller = new AbortController();
+    store.state$.subscribe((state) => {
+      if (state.status === "creating") controller.abort();
+    });
+    let ran = false;
+
+    const outcome = store.request(
+      (session) => {
+        ran = true;
+        return listSheets(session);
+      },
+      { signal: controller.signal },
+    );
+
+    await expect(outcome).rejects.toMatchObject({ kind: "aborted", operation: "request" });
+    await until(() => store.getState().status === "active", "the session opened");
+    await settleIo();
+    expect(ran).toBe(false);
+    expect(h.emulator.requestsTo("worksheets")).toHaveLength(0);
+  });
+});

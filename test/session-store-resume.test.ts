@@ -5,7 +5,7 @@ import {
   type SessionStoreOptions,
 } from "graph-workbook-session";
 import { createTestEnvironment } from "graph-workbook-session/testing";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   driveUntilSettled,
   emulatorLog,
@@ -17,6 +17,7 @@ import {
   passTime,
   recordEvents,
   recordStates,
+  settleIo,
   statuses,
   until,
   useHarness,
@@ -27,7 +28,7 @@ const h = useHarness();
 
 beforeEach(useVirtualTime);
 
-const { creations, refreshes, liveIds } = emulatorLog(h);
+const { creations, refreshes, liveIds, closes } = emulatorLog(h);
 
 /** A page that opened a session with `overrides` (storage among them); `leave()` reloads it. */
 async function earlierPage(overrides: Partial<SessionStoreOptions>) {
@@ -479,5 +480,61 @@ describe("what storage holds", () => {
 
     expect(openReason(events)).toBe("open");
     expect(creations()).toHaveLength(1);
+  });
+});
+
+describe("a remembered session let go of while it is checked", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** A page that opened a session and was reloaded, handing it over through `storage`. */
+  async function handedOver(storage: SessionStorageLike) {
+    const environment = createTestEnvironment();
+    const remembered = await openSession(h.store({ storage, environment }));
+    environment.leavePage();
+    return remembered;
+  }
+
+  it("is closed once the cooldown has passed when openTimeout gives it up", async () => {
+    const storage = memoryStorage();
+    const remembered = await handedOver(storage);
+    // Graph throttles the check for longer than openTimeout.
+    h.emulator.fault("refreshSession", { status: 429, retryAfter: 10 });
+    const store = h.store({ storage, openTimeout: 3_000 });
+    const events = recordEvents(store);
+
+    const opening = store.open().catch((error: unknown) => error);
+    await passTime(5_000, 250);
+    expect(await opening).toMatchObject({ code: "openTimeout" });
+    await passTime(30_000, 1_000);
+    await settleIo();
+
+    const closed = eventsOf(events, "closed").filter((e) => e.sessionId === remembered.id);
+    expect(closed).toEqual([expect.objectContaining({ reason: "dropped", closed: true })]);
+    expect(liveIds()).not.toContain(remembered.id);
+  });
+
+  it("is closed with a keepalive request when the page is left", async () => {
+    const storage = memoryStorage();
+    const remembered = await handedOver(storage);
+    const keepalives: unknown[] = [];
+    const realFetch = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
+      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      if (url.includes("closeSession")) keepalives.push(init?.keepalive);
+      return realFetch(input, init);
+    });
+    h.emulator.fault("refreshSession", { delayMs: 5_000 });
+    const environment = createTestEnvironment();
+    const store = h.store({ storage, environment, closeOnPageHide: true });
+
+    const opening = store.open().catch((error: unknown) => error);
+    await until(() => refreshes().length === 1, "the check is on the wire");
+    environment.leavePage();
+    expect(await opening).toMatchObject({ kind: "aborted" });
+    await passTime(6_000, 500);
+    await settleIo();
+
+    expect(closes().map((request) => request.sessionId)).toEqual([remembered.id]);
+    expect(keepalives).toEqual([true]);
   });
 });

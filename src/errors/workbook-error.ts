@@ -30,8 +30,9 @@ export interface WorkbookErrorInit {
   /** The request id Graph reported, for support cases; default null. */
   requestId?: string | null;
   /**
-   * One more sentence for the message: the server's own message (diagnostic only, quoted)
-   * or what was wrong with the response. Control characters are removed and it is capped.
+   * More for the message: the server's own message (diagnostic only, quoted), what was
+   * wrong with the response, or what the store did about the failure. Control characters
+   * are removed and it is capped.
    */
   detail?: string;
   /** The original failure, e.g. the Graph client's error. Never part of `toJSON()`. */
@@ -90,7 +91,10 @@ export class WorkbookError extends Error {
   declare readonly attempts: number;
   /** The request id Graph reported, or null. */
   declare readonly requestId: string | null;
-  /** The extra sentence of the message (server text or what was malformed), or null. */
+  /**
+   * The extra sentences of the message (server text, what was malformed, or why the
+   * store did not send the call again), or null.
+   */
   declare readonly detail: string | null;
   /** True when the failed request itself may be sent again (`throttled` or `transient`). */
   declare readonly retryable: boolean;

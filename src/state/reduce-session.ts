@@ -69,7 +69,9 @@ const reducers: Reducers = {
       });
     }
     const changesLost = state.status === "creating" && state.changesLost;
-    return freeze({ status: "active", session: { ...session }, changesLost }, true);
+    // Both levels frozen one by one: a session holds only primitives, and a deep
+    // freeze walks every value, which costs on every open().
+    return freeze({ status: "active", session: freeze({ ...session }), changesLost });
   },
 
   failed: (state, { error }) => {

@@ -28,8 +28,9 @@ export interface RequestOptions {
    * Whether the call may safely run twice, such as a read. When a request gets no
    * answer at all (network failure, timeout) the server may still have applied
    * it, so only idempotent calls are resent then; the same goes for a gateway
-   * timeout (504). Calls Graph refused (throttling, service unavailable) are
-   * resent either way. Default `false`.
+   * timeout (504), and for a call that failed after Graph carried out one of its
+   * writes (the whole call would run again). Calls Graph refused (throttling,
+   * service unavailable) are resent either way. Default `false`.
    */
   readonly idempotent?: boolean;
 

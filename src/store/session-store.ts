@@ -33,6 +33,7 @@ import type {
   WorkbookSession,
 } from "../state/session-state";
 import { CallQueue } from "./call-queue";
+import { CallWrites } from "./call-writes";
 import { Cooldown } from "./cooldown";
 import { endsSession, worthClosing } from "./error-rules";
 import { KeepAlive } from "./keep-alive";
@@ -63,6 +64,7 @@ import {
   pageLeftWords,
   scratchSessionLost,
   takenOverWords,
+  writeNotRepeated,
 } from "./store-errors";
 
 type OpenReason = "open" | "recreate";
@@ -73,9 +75,11 @@ interface IssuedAt {
   readonly failures: number;
 }
 
-/** How many times a call was sent. */
+/** How many times a call was sent, and whether it may be sent again. */
 interface Tries {
   made: number;
+  /** The latest try failed after Graph carried out one of its writes, or may have. */
+  wrote: boolean;
 }
 
 /** One shared creation: every `open()` made while it runs gets its promise. */
@@ -264,11 +268,12 @@ export class SessionStore {
    * rules: throttling and unavailability are retried with backoff (after any
    * `Retry-After`); a session Graph asks to recreate is recreated and the call
    * replayed once in the new session; errors that end the session (an invalid
-   * session, an expired token) drop it and turn the store `failed`. A call that
-   * got no answer, or a gateway timeout, is sent again only when marked
-   * `idempotent`, since Graph may have applied it. When a non-persistent
-   * session is lost, calls made before the loss reject instead of running in the
-   * new session (see `replayAfterChangesLost`). Resolves or rejects exactly once.
+   * session, an expired token) drop it and turn the store `failed`. A call is
+   * sent again as a whole, so one that got no answer, or a gateway timeout, or
+   * that failed after Graph carried out one of its writes, is sent again or
+   * replayed only when marked `idempotent`. When a non-persistent session is
+   * lost, calls made before the loss reject instead of running in the new
+   * session (see `replayAfterChangesLost`). Resolves or rejects exactly once.
    */
   request<T>(call: WorkbookCall<T>, options: RequestOptions = {}): Promise<T> {
     let checked: CheckedRequestOptions;
@@ -358,11 +363,12 @@ export class SessionStore {
     }
 
     return new Promise<T>((resolve, reject) => {
-      let subscription: Subscription | undefined;
+      // Made first: the work may be cancelled while it is still being subscribed to.
+      const subscription = new Subscription();
       const settle = (outcome: () => void) => {
         signal?.removeEventListener("abort", onAbort);
         this.#inFlight.delete(cancel);
-        subscription?.unsubscribe();
+        subscription.unsubscribe();
         outcome();
       };
       const cancel = (why: string, cause?: unknown) =>
@@ -371,11 +377,13 @@ export class SessionStore {
 
       this.#inFlight.add(cancel);
       signal?.addEventListener("abort", onAbort, { once: true });
-      subscription = work$.subscribe({
-        next: (value) => settle(() => resolve(value)),
-        error: (error: unknown) => settle(() => reject(error)),
-        complete: () => settle(() => resolve(undefined as T)),
-      });
+      subscription.add(
+        work$.subscribe({
+          next: (value) => settle(() => resolve(value)),
+          error: (error: unknown) => settle(() => reject(error)),
+          complete: () => settle(() => resolve(undefined as T)),
+        }),
+      );
     });
   }
 
@@ -672,7 +680,7 @@ export class SessionStore {
     return { persistChanges, respondAsync, commitExplicitly, deferCoauthoringMerge };
   }
 
-  #cancelAll(why: string, reason: CloseReason): void {
+  #cancelAll(why: string, reason: CloseReason, keepalive = false): void {
     // Newest first: cancelling a running call frees its slot, and a call still
     // waiting behind it would start, and open a session, if it were still there.
     for (const cancel of [...this.#inFlight].reverse()) cancel(why);
@@ -680,14 +688,22 @@ export class SessionStore {
     const opening = this.#opening;
     if (!opening) return;
 
-    this.#letGoOf(opening, reason);
+    this.#letGoOf(opening, reason, keepalive);
     this.#finishOpening(opening, () => opening.reject(cancelledError("createSession", why)));
   }
 
-  /* Sessions an abandoned opening may still bring, or was checking, are closed. */
-  #letGoOf(opening: Opening, reason: CloseReason): void {
+  /*
+   * Sessions an abandoned opening may still bring, or was checking, are closed:
+   * a remembered one as the active session would be, when the app lets go, and
+   * once any cooldown has passed, when the store drops it by itself.
+   */
+  #letGoOf(opening: Opening, reason: CloseReason, keepalive = false): void {
     opening.abandoned = true;
-    if (opening.resuming) void this.#closer.close(opening.resuming.id, reason);
+    const remembered = opening.resuming;
+    if (!remembered) return;
+
+    if (reason === "dropped") this.#closeInBackground(remembered.id, reason);
+    else void this.#closer.close(remembered.id, reason, keepalive);
   }
 
   /* ------------------------------------------------------------------ calls */
@@ -700,7 +716,7 @@ export class SessionStore {
   ): Observable<T> {
     const run = (tries: Tries) => this.#requestWithRetries(call, options, issued, tries);
     const replay = (first: WorkbookError) => {
-      const tries = { made: 0 };
+      const tries = { made: 0, wrote: false };
       return run(tries).pipe(
         catchError((error: WorkbookError) =>
           // The call's tries add up, none if the replay was refused before it was sent;
@@ -712,9 +728,10 @@ export class SessionStore {
       );
     };
 
-    return run({ made: 0 }).pipe(
+    const tries = { made: 0, wrote: false };
+    return run(tries).pipe(
       catchError((error: WorkbookError) =>
-        error.kind === "recreate-session" && error.operation === "request"
+        error.kind === "recreate-session" && error.operation === "request" && !tries.wrote
           ? replay(error)
           : throwError(() => error),
       ),
@@ -732,14 +749,17 @@ export class SessionStore {
 
     return defer(() => {
       this.#refuseAfterFailure(issued);
+      // Checked before waiting for the session too: the caller learns of the loss at once.
+      this.#refuseAfterChangesLost(issued, options);
       return this.open();
     }).pipe(
       switchMap((session) => {
         this.#refuseAfterChangesLost(issued, options);
         tries.made += 1;
+        tries.wrote = false;
         const attempt = tries.made;
         return this.#cooldown
-          .hold(this.#callInSession(call, session, options.timeout), "request")
+          .hold(this.#callInSession(call, session, options, tries), "request")
           .pipe(this.#reportFailure("request", attempt, true));
       }),
       this.#retryPolicy<T>("request", true, {
@@ -747,6 +767,7 @@ export class SessionStore {
         shouldRetry: (error) =>
           error.operation === "request" &&
           error.retryable &&
+          !tries.wrote &&
           (idempotent || !mayHaveBeenApplied(error)),
       }),
     );
@@ -770,35 +791,74 @@ export class SessionStore {
     throw scratchSessionLost(lost);
   }
 
-  #callInSession<T>(call: WorkbookCall<T>, session: WorkbookSession, attemptTimeout: number) {
+  #callInSession<T>(
+    call: WorkbookCall<T>,
+    session: WorkbookSession,
+    options: CheckedRequestOptions,
+    tries: Tries,
+  ) {
     const { scheduler } = this.#options;
     // The last answer Graph may have paced with Retry-After, for errors that lost its headers.
     let answer: Response | undefined;
     const watch = (response: Response) => {
       answer = response;
     };
+    // An idempotent call may be sent again whatever it wrote.
+    const writes = options.idempotent ? null : new CallWrites();
     const run = (signal: AbortSignal) => {
       this.#touch(session);
       const result = call({
         session,
         signal,
-        api: (path) => this.#api.workbookRequest(path, session.id, signal, watch),
+        api: (path) => {
+          const request = this.#api.workbookRequest(path, session.id, signal, watch);
+          return writes ? writes.watch(request) : request;
+        },
       });
       return checkCallResult<T>(result);
     };
 
     return fromAbortable(run).pipe(
       timeout({
-        first: attemptTimeout,
+        first: options.timeout,
         scheduler,
-        with: () => throwError(() => attemptTimedOut("request", attemptTimeout)),
+        with: () => throwError(() => attemptTimedOut("request", options.timeout)),
       }),
       tap(() => this.#touch(session)),
       catchError((error: unknown) => {
         const failure = this.#asWorkbookError(withAnswerHeaders(error, answer), "request", true);
-        return throwError(() => this.#afterSessionError(failure, session));
+        this.#afterSessionError(failure, session);
+        return throwError(() =>
+          writes ? this.#unlessWriteRepeats(failure, error, writes, session, tries) : failure,
+        );
       }),
     );
+  }
+
+  /*
+   * A call is sent again, or replayed in a new session, as a whole. After Graph
+   * carried out one of its writes, that would write twice: the call stops there
+   * and its error says so. Replaying after a non-persistent session was lost
+   * repeats nothing, since the lost session took the write with it.
+   */
+  #unlessWriteRepeats(
+    failure: WorkbookError,
+    thrown: unknown,
+    writes: CallWrites,
+    session: WorkbookSession,
+    tries: Tries,
+  ): WorkbookError {
+    const wouldResend = failure.retryable && !mayHaveBeenApplied(failure);
+    const wouldReplay = failure.kind === "recreate-session" && session.persistChanges;
+    if (!wouldResend && !wouldReplay) return failure;
+
+    const applied = (error: unknown) =>
+      mayHaveBeenApplied(this.#asWorkbookError(error, "request", true));
+    const method = writes.firstApplied(thrown, applied);
+    if (method === null) return failure;
+
+    tries.wrote = true;
+    return writeNotRepeated(failure, method, wouldReplay);
   }
 
   #newPeers(): PeerOutages | null {
@@ -961,7 +1021,7 @@ export class SessionStore {
   }
 
   async #endSession(reason: CloseReason, why: string, keepalive = false): Promise<void> {
-    this.#cancelAll(why, reason);
+    this.#cancelAll(why, reason, keepalive);
     const state = this.getState();
     // A session handed over and taken up by another page is that page's to close.
     const closeIt = state.status === "active" && !this.#memory?.takenUp(state.session);

@@ -96,6 +96,27 @@ export function scratchSessionLost(error: WorkbookError): WorkbookError {
   });
 }
 
+/**
+ * A call failed after Graph carried out one of its writes, or may have; sending
+ * the call again, or replaying it in a new session, would repeat that write.
+ */
+export function writeNotRepeated(
+  error: WorkbookError,
+  method: string,
+  replay: boolean,
+): WorkbookError {
+  const notDone = replay ? "not replayed in the new session" : "not sent again";
+  const sentence =
+    `The call was ${notDone}: Graph carried out a ${method} it sent before this ` +
+    "failure, or may have, and running the call again would repeat it. Check the " +
+    "workbook and send only what is left of the call; mark calls that may run twice " +
+    "idempotent.";
+  return new WorkbookError({
+    ...workbookErrorInit(error),
+    detail: error.detail === null ? sentence : `${sentence} ${error.detail}`,
+  });
+}
+
 export const disposedWords =
   "The store was disposed; create a new SessionStore (or acquire the workbook from its " +
   "registry again) to continue.";

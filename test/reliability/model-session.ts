@@ -13,6 +13,7 @@ import {
 import { vi } from "vitest";
 import { WORKBOOK, WORKBOOK_KEY } from "../support/harness";
 import { seededRandom } from "../support/seeded-random";
+import { FOLLOWED_AFTER_DISPOSE } from "./fault-kit";
 import {
   advance,
   advanceUntil,
@@ -82,7 +83,6 @@ export const ATTEMPT_TIMEOUT = 5_000;
 const OPEN_TIMEOUT = 60_000;
 const MAX_RETRY_AFTER = 10_000;
 const STATUSES = new Set(["idle", "creating", "active", "failed"]);
-const AFTER_DISPOSE: ReadonlySet<string> = new Set(["closeSession", "operation", "sessionInfo"]);
 
 /** The Retry-After, in seconds, a kind's fault carries: on 429s, and on 503s when set. */
 export interface FaultCooldowns {
@@ -466,7 +466,7 @@ class ScenarioRun {
     // creation it let go of (its polls) to close the session that creation makes.
     const late = this.#wire.arrivals
       .slice(this.#disposedAt ?? this.#wire.arrivals.length)
-      .filter((request) => !AFTER_DISPOSE.has(request.route));
+      .filter((request) => !FOLLOWED_AFTER_DISPOSE.has(request.route));
     if (leftOpen > 0) this.#problem(`${leftOpen} session(s) left open after disposal`);
     // The model lets no createSession answer come late or cut: none can be unknowable.
     if (left.unknowable.length > 0) {
