@@ -6,12 +6,15 @@
  *   npm run bench -- --only=latency only the measurements named (comma-separated):
  *                                   size, requests, herd, latency, dispatch, memory
  *   npm run bench -- --breakdown    also the core's minified bytes by source module
+ *   npm run bench -- --help         this list
  *
  * Policy measurements (requests per outcome, the thundering herd) run in
  * virtual time; overhead measurements (latency, dispatch, memory) in real time,
  * against an emulator in a process of its own. Bundle sizes need `npm run build`.
  * Targets and guards are in `budgets.ts`.
  */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { kilobytes } from "./format";
 import { describeMachine } from "./machine";
 import { coreBreakdown, measureBundleSize } from "./measurements/bundle-size";
@@ -22,6 +25,11 @@ import { measureRequestsPerOutcome } from "./measurements/requests-per-outcome";
 import { measureThunderingHerd } from "./measurements/thundering-herd";
 import { type RemoteEmulator, startRemoteEmulator } from "./support/remote-emulator";
 import { type Row, renderTable } from "./table";
+
+const USAGE = `npm run bench [-- options]   (after npm run build)
+  --only=a,b    only the measurements named: size, requests, herd, latency, dispatch, memory
+  --breakdown   also the core's minified bytes by source module
+  --check       exit 1 when a row reads FAIL (npm run bench:check)`;
 
 const check = process.argv.includes("--check");
 const breakdown = process.argv.includes("--breakdown");
@@ -53,7 +61,7 @@ function chosenMeasurements(): readonly Measurement[] {
   const unknown = names.filter((name) => !MEASUREMENTS.some((m) => m.name === name));
   if (unknown.length > 0) {
     const known = MEASUREMENTS.map((m) => m.name).join(", ");
-    throw new Error(`Unknown measurement ${unknown.join(", ")}; choose from ${known}.`);
+    stop(`Unknown measurement ${unknown.join(", ")}; choose from ${known}.`);
   }
   return MEASUREMENTS.filter((m) => names.includes(m.name));
 }
@@ -86,6 +94,25 @@ async function printBreakdown(): Promise<void> {
     console.log(`  ${String(bytes).padStart(6)} B  ${share}%  ${path}`);
   }
 }
+
+/** Ends the run with a message and no stack: a mistake in the command, not in the code. */
+function stop(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+/* Every measurement runs the built package, as an app would. */
+function requireBuild(): void {
+  const built = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+  if (!existsSync(built))
+    stop("The benchmark measures the built package: run `npm run build` first.");
+}
+
+if (process.argv.includes("--help")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+requireBuild();
 
 const machine = describeMachine();
 const started = performance.now();

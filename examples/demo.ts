@@ -119,7 +119,8 @@ function waitWords(nextAttemptAt: number | null, lastError: WorkbookError | null
 function summarize(error: WorkbookError): string {
   const codes = [error.code, error.innerCode].filter(Boolean).join("/");
   const cooldown = error.retryAfterMs === null ? "" : `, Retry-After ${error.retryAfterMs / 1000}s`;
-  return `${error.status ?? "no answer"} ${codes} (${error.kind}${cooldown})`;
+  const answer = [error.status ?? "no answer", codes].filter(Boolean).join(" ");
+  return `${answer} (${error.kind}${cooldown})`;
 }
 
 function shorten(id: string): string {

@@ -360,6 +360,8 @@ describe("useWorkbookStore", () => {
       </Boundary>,
     );
     await act(() => seen.at(-1)?.[1]?.dispose());
+    // React reports an error a boundary caught on console.error; kept off the test output.
+    const reported = vi.spyOn(console, "error").mockImplementation(() => undefined);
 
     act(() =>
       view.rerender(
@@ -374,6 +376,8 @@ describe("useWorkbookStore", () => {
     );
 
     expect(caught).toHaveLength(1);
+    expect(reported).toHaveBeenCalled();
+    reported.mockRestore();
     await registry.dispose();
   });
 

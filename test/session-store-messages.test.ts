@@ -335,3 +335,21 @@ describe("a call whose session is lost, and whose recreation fails", () => {
     expect((error as WorkbookError).message).not.toContain("after 2 attempts");
   });
 });
+
+describe("a call that runs out of time", () => {
+  it("says its own work may be what took too long, such as a store.request made inside it", async () => {
+    const store = h.store({ attemptTimeout: 2_000 });
+    await openSession(store);
+
+    const nested = store.request(async (ctx) => {
+      await store.request(listSheets).catch(() => undefined);
+      return listSheets(ctx);
+    });
+    const { error } = await driveUntilSettled(nested, 500);
+
+    expect(error).toMatchObject({ code: "attemptTimeout", operation: "request" });
+    const message = (error as WorkbookError).message;
+    expect(message).toContain("did not finish within 2000 ms");
+    expect(message).toContain("A store.request made inside a call waits behind that call");
+  });
+});

@@ -1,3 +1,4 @@
+import { formatSeconds } from "../errors/error-message";
 import { type GraphOperation, WorkbookError, workbookErrorInit } from "../errors/workbook-error";
 
 /**
@@ -76,8 +77,8 @@ export function cooldownTooLong(operation: GraphOperation, waitMs: number, limit
     innerCode: null,
     retryAfterMs: waitMs,
     detail:
-      `Graph asked this app to send nothing for another ${Math.ceil(waitMs / 1000)} s ` +
-      `(Retry-After), longer than retry.maxRetryAfter (${Math.ceil(limitMs / 1000)} s); ` +
+      `Graph asked this app to send nothing for another ${formatSeconds(waitMs)} ` +
+      `(Retry-After), longer than retry.maxRetryAfter (${formatSeconds(limitMs)}); ` +
       "the request was not sent.",
   });
 }
