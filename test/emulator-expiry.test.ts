@@ -177,6 +177,24 @@ describe("forced expiry", () => {
     expect(await refresh(kept)).toBe(204);
   });
 
+  it("returns false for an id it never gave out, and leaves live sessions alone", async () => {
+    await setUp();
+    const kept = await create(true);
+
+    expect(emulator.expireSession("nope")).toBe(false);
+    expect(emulator.sessions().map((session) => session.id)).toEqual([kept]);
+    expect(await refresh(kept)).toBe(204);
+  });
+
+  it("returns false, without throwing, for a session that already idled out", async () => {
+    let now = 0;
+    await setUp({ now: () => now });
+    const idled = await create(true);
+    now = 5 * MINUTE + 1;
+
+    expect(emulator.expireSession(idled)).toBe(false);
+  });
+
   it("expires every session on demand", async () => {
     await setUp();
     const first = await create(true);

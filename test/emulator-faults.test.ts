@@ -1,5 +1,5 @@
 import { GraphError, ResponseType, RetryHandlerOptions } from "@microsoft/microsoft-graph-client";
-import { type Fault, rateLimitFault } from "graph-workbook-session/testing";
+import { type Fault, ROUTE_NAMES, rateLimitFault } from "graph-workbook-session/testing";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { EmulatorState } from "../src/testing/emulator-state";
 import type { FaultScript } from "../src/testing/fault-script";
@@ -284,6 +284,37 @@ describe("fault selection", () => {
     expect(() => fixture.emulator.fault("nope" as "range", { status: 500 })).toThrow(TypeError);
     expect(() => fixture.emulator.fault("range", { status: 500, times: 0 })).toThrow(RangeError);
   });
+
+  it("lists the route names when a route is misspelt", () => {
+    const queue = () => fixture.emulator.fault("createSessions" as "range", { status: 500 });
+
+    expect(queue).toThrow(TypeError);
+    expect(queue).toThrow(
+      'Unknown emulator route "createSessions"; use one of "createSession", "refreshSession", ' +
+        '"closeSession", "operation", "sessionInfo", "worksheets", "range", "tableRows", ' +
+        '"addRow", or "*" for every route.',
+    );
+  });
+
+  it("names every route in ROUTE_NAMES when a route is unknown", () => {
+    const queue = () => fixture.emulator.fault("nope" as "range", { status: 500 });
+
+    for (const name of ROUTE_NAMES) expect(queue).toThrow(`"${name}"`);
+  });
+
+  it.each<[string, unknown, string]>([
+    ["a fault", { status: 429 }, "an object"],
+    ["undefined", undefined, "undefined"],
+    ["a status", 429, "429"],
+  ])("says the route comes first when %s is given in its place", (_, route, got) => {
+    const queue = () => fixture.emulator.fault(route as "range", { status: 429 });
+
+    expect(queue).toThrow(TypeError);
+    expect(queue).toThrow(
+      'fault() takes the route name first, then the faults, as in fault("createSession", ' +
+        `{ status: 429 }); got ${got} as the route.`,
+    );
+  });
 });
 
 const HEADER_VALUE_RULE = "without line breaks, control characters or characters past U+00FF";
@@ -518,17 +549,98 @@ describe("fault checks", () => {
     ["a negative retryAfter as text", { status: 429, retryAfter: "-5" }],
     ["an empty retryAfter", { status: 429, retryAfter: "" }],
     ["headers with Latin-1, tabs and empty values", { headers: { "x-a": "café\t1", "x-b": "" } }],
-    ["no headers", { headers: {} }],
+    ["no headers", { status: 503, headers: {} }],
     ["a raw empty body", { status: 502, body: "", contentType: "text/html; charset=utf-8" }],
     ["innerCode null", { status: 503, innerCode: null }],
-    ["no delay", { delayMs: 0 }],
+    ["no delay", { status: 503, delayMs: 0 }],
     ["a reset right after the headers", { truncateAfter: 0 }],
     ["hang", { hang: true }],
     ["drop", { drop: true }],
     ["endless faults", { status: 503, times: Number.POSITIVE_INFINITY }],
     ["a matcher", { status: 503, match: () => true, times: 3 }],
+    ["a delay alone (a slow answer)", { delayMs: 500 }],
+    ["headers alone (added to the route's answer)", { headers: { "x-a": "1" } }],
+    ["a code alone (a 500 with that code)", { code: "somethingOdd" }],
+    ["innerCode null alone", { innerCode: null }],
+    ["an innermostCode alone", { innermostCode: "GenericFileOpenError" }],
+    ["a message alone", { message: "Try later." }],
+    ["a retryAfter alone", { retryAfter: 5 }],
+    ["a body alone", { body: "" }],
+    ["a content type alone", { contentType: "text/html" }],
+    ["a delayed drop", { drop: true, delayMs: 100, match: () => true, times: 2 }],
+    ["a delayed hang", { hang: true, delayMs: 100, times: Number.POSITIVE_INFINITY }],
+    [
+      "hang or drop set to false beside another field",
+      { status: 503, hang: false, drop: false } as unknown as Fault,
+    ],
   ])("accepts %s", (_, fault) => {
     expect(() => fixture.emulator.fault("worksheets", fault)).not.toThrow();
+  });
+
+  const NO_EFFECT =
+    "A fault must change something, but this one would let the request through untouched. " +
+    "Set status, code, innerCode, innermostCode, message, retryAfter, body or contentType to " +
+    "answer in the route's place, headers (at least one) to add to the answer, delayMs above 0 " +
+    "to delay it, truncateAfter to cut it off, or hang or drop to leave it unanswered; match and " +
+    "times only choose the requests.";
+
+  it.each<[string, unknown]>([
+    ["an empty fault", {}],
+    ["times alone", { times: 2 }],
+    ["match and times alone", { match: () => true, times: Number.POSITIVE_INFINITY }],
+    ["a delay of 0 alone", { delayMs: 0 }],
+    ["empty headers alone", { headers: {} }],
+    ["a delay of 0 with empty headers", { delayMs: 0, headers: {}, times: 3 }],
+    ["hang and drop set to false", { hang: false, drop: false }],
+  ])("refuses %s, which changes nothing", (_, fault) => {
+    const queue = () => fixture.emulator.fault("worksheets", fault as Fault);
+
+    expect(queue).toThrow(RangeError);
+    expect(queue).toThrow(NO_EFFECT);
+  });
+
+  const DESCRIBING: readonly Fault[] = [
+    { status: 503 },
+    { code: "serviceUnavailable" },
+    { innerCode: null },
+    { innermostCode: "GenericFileOpenError" },
+    { message: "Try later." },
+    { retryAfter: 5 },
+    { body: "" },
+    { contentType: "text/html" },
+    { headers: { "x-a": "1" } },
+    { truncateAfter: 0 },
+  ];
+
+  it.each(
+    (["hang", "drop"] as const).flatMap((silencer) =>
+      DESCRIBING.map((fields) => [silencer, Object.keys(fields)[0], fields] as const),
+    ),
+  )("refuses %s with %s, which it would leave unused", (silencer, field, fields) => {
+    const queue = () => fixture.emulator.fault("worksheets", { [silencer]: true, ...fields });
+    const why =
+      silencer === "hang" ? "hang never answers" : "drop closes the connection without an answer";
+
+    expect(queue).toThrow(RangeError);
+    expect(queue).toThrow(
+      `A fault cannot have both ${silencer} and ${field}: ${why}, so ${field} would have no ` +
+        "effect; leave one of them out.",
+    );
+  });
+
+  it("refuses hang with drop, naming both", () => {
+    const queue = () => fixture.emulator.fault("worksheets", { hang: true, drop: true });
+
+    expect(queue).toThrow(
+      "A fault cannot have both drop and hang: drop closes the connection without an answer, " +
+        "so hang would have no effect; leave one of them out.",
+    );
+  });
+
+  it("still answers normally after refusing a fault that changes nothing", async () => {
+    expect(() => fixture.emulator.fault("createSession", {})).toThrow(RangeError);
+
+    expect((await createRaw()).status).toBe(201);
   });
 
   it("queues none of the faults of a call when one is refused", async () => {

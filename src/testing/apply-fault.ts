@@ -1,17 +1,7 @@
 import type { Exchange } from "./exchange";
 import type { Fault } from "./fault";
+import { ANSWER_FIELDS } from "./fault-effect";
 import { graphErrorSpec } from "./graph-error-spec";
-
-const ANSWER_KEYS = [
-  "status",
-  "code",
-  "innerCode",
-  "innermostCode",
-  "message",
-  "retryAfter",
-  "body",
-  "contentType",
-] as const;
 
 /**
  * Plays a fault on an exchange: waits out its delay, then drops, hangs or answers with it.
@@ -32,7 +22,7 @@ export async function applyFault(exchange: Exchange, fault: Fault): Promise<bool
 }
 
 function answers(fault: Fault): boolean {
-  return ANSWER_KEYS.some((key) => fault[key] !== undefined);
+  return ANSWER_FIELDS.some((field) => fault[field] !== undefined);
 }
 
 function answerWith(exchange: Exchange, fault: Fault): void {

@@ -1,5 +1,6 @@
 import { describeValue, readBoolean, readDelay, readFunction } from "../options/read-option";
 import type { Fault } from "./fault";
+import { checkFaultEffect } from "./fault-effect";
 
 /** RFC 9110 token characters, the only ones Node accepts in a header name. */
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -10,9 +11,10 @@ const HEADER_VALUE_RULE = "without line breaks, control characters or characters
 const FRAMING_HEADERS = new Set(["content-length", "transfer-encoding", "connection"]);
 
 /**
- * Checks every field of a fault as it is queued, so a bad one throws at the `fault()` call instead
- * of failing the request it meets. Returns a copy, so later changes to the caller's object (or
- * its `headers`) cannot slip past the checks.
+ * Checks every field of a fault as it is queued, then the fault as a whole (see
+ * {@link checkFaultEffect}), so a bad one throws at the `fault()` call instead of failing, or
+ * silently missing, the request it meets. Returns a copy, so later changes to the caller's object
+ * (or its `headers`) cannot slip past the checks.
  */
 export function checkFault(fault: Fault): Fault {
   if (typeof fault !== "object" || fault === null || Array.isArray(fault)) {
@@ -37,7 +39,9 @@ export function checkFault(fault: Fault): Fault {
     times: checkTimes(fault.times),
   };
   refuseUnknownFields(fault, Object.keys(checked));
-  return definedOnly(checked);
+  const defined = definedOnly(checked);
+  checkFaultEffect(defined);
+  return defined;
 }
 
 /* A misspelt field would leave the fault doing something else than the test means. */

@@ -1,8 +1,9 @@
+import { describeValue } from "../options/read-option";
 import { checkFault } from "./check-fault";
 import type { Fault, FaultTarget } from "./fault";
 import type { RecordedRequest } from "./recorded-request";
 import type { RouteName } from "./route-name";
-import { isRouteName } from "./route-name";
+import { isRouteName, ROUTE_NAMES } from "./route-name";
 
 interface QueuedFault {
   readonly fault: Fault;
@@ -18,9 +19,7 @@ export class FaultScript {
 
   /** Appends faults to a route's queue, checking the route name and every fault first. */
   add(target: FaultTarget, faults: readonly Fault[]): void {
-    if (target !== "*" && !isRouteName(target)) {
-      throw new TypeError(`Unknown emulator route "${String(target)}"; use a RouteName or "*".`);
-    }
+    checkTarget(target);
     const checked = faults.map(checkFault);
     const queue = this.queues.get(target) ?? [];
     this.queues.set(target, queue);
@@ -48,4 +47,19 @@ export class FaultScript {
     if (queued.remaining <= 0) queue.splice(index, 1);
     return queued.fault;
   }
+}
+
+function checkTarget(target: unknown): asserts target is FaultTarget {
+  if (typeof target !== "string") {
+    throw new TypeError(
+      `fault() takes the route name first, then the faults, as in ` +
+        `fault("createSession", { status: 429 }); got ${describeValue(target)} as the route.`,
+    );
+  }
+  if (target === "*" || isRouteName(target)) return;
+  const names = ROUTE_NAMES.map((name) => `"${name}"`).join(", ");
+  throw new TypeError(
+    `Unknown emulator route ${describeValue(target)}; use one of ${names}, ` +
+      `or "*" for every route.`,
+  );
 }

@@ -15,7 +15,9 @@ export interface FaultError {
  * One scripted misbehaviour of a route. A fault with only `delayMs` (and optionally `headers`)
  * delays the request and then serves it normally, adding those headers; any other field makes the
  * emulator answer with the fault instead of the route. `fault()` checks every field when the fault
- * is queued and throws a TypeError or RangeError naming the field, and keeps a copy of it.
+ * is queued and throws a TypeError or RangeError naming the field, and keeps a copy of it. It also
+ * throws a RangeError for a fault that changes nothing (only `match` and `times`, a `delayMs` of 0,
+ * empty `headers`) and for `hang` or `drop` with a field they would leave unused.
  */
 export interface Fault {
   /** HTTP status to answer with, an integer from 200 to 599. Default 500 when the fault answers. */
@@ -54,9 +56,15 @@ export interface Fault {
    * global `setTimeout` (fake timers drive it).
    */
   readonly delayMs?: number;
-  /** Never answer; the socket stays open until the client gives up or the emulator closes. */
+  /**
+   * Never answer; the socket stays open until the client gives up or the emulator closes. Goes
+   * with `delayMs`, `match` and `times` only, as no answer is ever sent.
+   */
   readonly hang?: true;
-  /** Destroy the socket without sending any response. */
+  /**
+   * Destroy the socket without sending any response. Goes with `delayMs`, `match` and `times`
+   * only, as no answer is ever sent.
+   */
   readonly drop?: true;
   /**
    * Reset the connection mid-response: send the status line and headers (announcing the whole

@@ -75,6 +75,8 @@ export class WorkbookEmulator {
    * Queues faults for a route, or with `"*"` for every request including unmatched ones. Each
    * request consumes the first queued fault that matches it, looking at its route's queue before
    * the `"*"` queue. Preflights and requests refused for a missing token never reach the faults.
+   * Throws, queuing none of them, for an unknown route, a bad field, a fault that changes
+   * nothing, or `hang` or `drop` with a field they would leave unused (see {@link Fault}).
    */
   fault(route: FaultTarget, ...faults: Fault[]): this {
     this.faults.add(route, faults);
@@ -100,7 +102,11 @@ export class WorkbookEmulator {
     return this.state.sessions.list();
   }
 
-  /** Ends a session as if it had idled out; returns whether it was live. */
+  /**
+   * Ends a session as if it had idled out; returns whether it was live, so `false` for an id that
+   * is unknown, closed or already expired (`sessions()` lists the live ones). It does not throw
+   * then, as tests often expire the session of a request whose session may already be gone.
+   */
   expireSession(id: string): boolean {
     return this.state.sessions.close(id);
   }
