@@ -1,4 +1,5 @@
-import type { SessionContext, WorkbookError } from "graph-workbook-session";
+import { type GraphRequest, ResponseType } from "@microsoft/microsoft-graph-client";
+import { errorFromResponse, type SessionContext, type WorkbookError } from "graph-workbook-session";
 import { describe, expect, it } from "vitest";
 import {
   driveUntilSettled,
@@ -73,6 +74,28 @@ describe("a call that wrote before it failed", () => {
     expect(statuses(states)).toEqual(["active", "creating", "active"]);
   });
 
+  it("is not sent again when the write went through a request kept from an earlier try", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await driveUntilSettled(store.open(), 50);
+    // The first try is throttled before it writes: it is sent again. The second writes, then
+    // its last read is throttled.
+    h.emulator.fault("worksheets", { status: 429, retryAfter: 1 });
+    h.emulator.fault("tableRows", { status: 429, retryAfter: 1 });
+    let append: GraphRequest | undefined;
+    const call = async (session: SessionContext) => {
+      append ??= session.api("/tables('Table1')/rows/add");
+      await session.api("/worksheets").get();
+      await append.post({ values: [["once"]] });
+      return session.api("/tables('Table1')/rows").get();
+    };
+
+    const { error } = await driveUntilSettled(store.request(call), 100);
+
+    expect((error as WorkbookError).message).toContain("not sent again");
+    expect(rows()).toEqual([["once"]]);
+  });
+
   it("is not sent again while a write of it is still on the wire", async () => {
     useVirtualTime();
     const store = h.store();
@@ -137,5 +160,85 @@ describe("calls that wrote nothing Graph carried out", () => {
 
     expect(value).toBeDefined();
     expect(h.emulator.requestsTo("addRow")).toHaveLength(2);
+  });
+});
+
+describe("how the store tells a write was not carried out", () => {
+  it("reads the error a callback-style write was given", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await driveUntilSettled(store.open(), 50);
+    h.emulator.fault("addRow", { status: 429, retryAfter: 1 });
+    // With a callback, the Graph client hands the error to it and rejects with nothing.
+    const viaCallback = (session: SessionContext) =>
+      new Promise((resolve, reject) => {
+        session
+          .api("/tables('Table1')/rows/add")
+          .post({ values: [["once"]] }, (error, body) => (error ? reject(error) : resolve(body)))
+          .catch(() => undefined);
+      });
+
+    const { error } = await driveUntilSettled(store.request(viaCallback), 100);
+
+    expect(error).toBeUndefined();
+    expect(h.emulator.requestsTo("addRow")).toHaveLength(2);
+    expect(rows()).toEqual([["once"]]);
+  });
+
+  it("reads the status of a write whose raw answer the call reads itself", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await driveUntilSettled(store.open(), 50);
+    h.emulator.fault("addRow", { status: 429, retryAfter: 1 });
+    const rawWrite = async (session: SessionContext) => {
+      const response: Response = await session
+        .api("/tables('Table1')/rows/add")
+        .responseType(ResponseType.RAW)
+        .post({ values: [["once"]] });
+      if (!response.ok) {
+        throw await errorFromResponse(response, { operation: "request", sessionful: true });
+      }
+      return response.json();
+    };
+
+    const { error } = await driveUntilSettled(store.request(rawWrite), 100);
+
+    expect(error).toBeUndefined();
+    expect(h.emulator.requestsTo("addRow")).toHaveLength(2);
+    expect(rows()).toEqual([["once"]]);
+  });
+
+  it("does not take up the Retry-After of a write the call dealt with itself", async () => {
+    useVirtualTime();
+    const store = h.store({ retry: { maxRetryAfter: 30_000 } });
+    await driveUntilSettled(store.open(), 50);
+    h.emulator.fault("addRow", { status: 429, retryAfter: 60 });
+    h.emulator.fault("worksheets", { status: 429, retryAfter: 1 });
+    const call = async (session: SessionContext) => {
+      try {
+        await session.api("/tables('Table1')/rows/add").post({ values: [["maybe"]] });
+      } catch {
+        // The call paces its own requests: it goes on without the row.
+      }
+      return session.api("/worksheets").get();
+    };
+
+    const { error } = await driveUntilSettled(store.request(call), 100);
+
+    expect(error).toBeUndefined();
+    const [first, second] = h.emulator.requestsTo("worksheets");
+    expect((second?.time ?? Number.NaN) - (first?.time ?? Number.NaN)).toBeLessThan(10_000);
+  });
+
+  it("says nothing of the write when the call would not have been sent again anyway", async () => {
+    useVirtualTime();
+    const store = h.store({ retry: { retries: 0 } });
+    await driveUntilSettled(store.open(), 50);
+    h.emulator.fault("worksheets", { status: 429, retryAfter: 1 });
+
+    const { error } = await driveUntilSettled(store.request(writeThenRead), 100);
+
+    expect(error).toMatchObject({ kind: "throttled" });
+    expect((error as WorkbookError).message).not.toContain("not sent again");
   });
 });

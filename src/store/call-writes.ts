@@ -1,4 +1,5 @@
 import type { GraphRequest } from "@microsoft/microsoft-graph-client";
+import { type FailedAnswer, mayHaveBeenApplied } from "../errors/may-have-been-applied";
 
 /* The GraphRequest methods that send a write; `create`, `update` and `del` call these. */
 const WRITE_METHODS = {
@@ -10,20 +11,29 @@ const WRITE_METHODS = {
 } as const;
 
 type Sender = (...args: unknown[]) => Promise<unknown>;
+type Callback = (error: unknown, response?: unknown, rawResponse?: unknown) => void;
 
 interface SentWrite {
   readonly method: string;
-  outcome: "pending" | "done" | "failed";
+  outcome: "pending" | "answered" | "failed";
+  /** The HTTP status, when the call read the raw answer; a parsed body means a success. */
+  status?: number;
   failure?: unknown;
 }
 
 /**
- * The writes one try of a workbook call sent through its `api`, so the store
- * can tell whether sending the whole call again would repeat one that Graph
- * carried out.
+ * The writes a workbook call sent through its `api` in its latest try, so the
+ * store can tell whether running the whole call again would repeat one that
+ * Graph carried out. One per call: a request object the call keeps from an
+ * earlier try reports into the try it is used in.
  */
 export class CallWrites {
-  readonly #sent: SentWrite[] = [];
+  #sent: SentWrite[] = [];
+
+  /** Starts the log of a new try. */
+  startTry(): void {
+    this.#sent = [];
+  }
 
   /** Makes the writes sent through `request` known here; reads go through untouched. */
   watch(request: GraphRequest): GraphRequest {
@@ -31,39 +41,75 @@ export class CallWrites {
     for (const [name, method] of Object.entries(WRITE_METHODS)) {
       const send = senders[name];
       if (typeof send !== "function") continue;
-      senders[name] = (...args) => this.#record(method, send.apply(request, args));
+      senders[name] = (...args) => this.#send(method, send, request, args);
     }
     return request;
   }
 
   /**
-   * The method of the first write that Graph carried out, or may have: one that
-   * succeeded, is still on the wire, or failed in a way `mayHaveBeenApplied`
-   * accepts. The write that failed with `failure` itself is left out, since the
-   * failure speaks for it. Null when there is none.
+   * The method of the first write of the latest try that Graph carried out, or
+   * may have: one still on the wire, answered with a success, or failed in a
+   * way that may have applied it (judged on `classify`'s reading of its error).
+   * The write that failed with `failure` itself is left out, since the failure
+   * speaks for it. Null when there is none.
    */
-  firstApplied(failure: unknown, mayHaveBeenApplied: (error: unknown) => boolean): string | null {
-    const applied = this.#sent.find(
-      (write) =>
-        write.outcome !== "failed" ||
-        (write.failure !== failure && mayHaveBeenApplied(write.failure)),
-    );
+  firstApplied(failure: unknown, classify: (error: unknown) => FailedAnswer): string | null {
+    const applied = this.#sent.find((write) => {
+      if (write.outcome === "pending") return true;
+      if (write.outcome === "answered") {
+        return (
+          write.status === undefined ||
+          mayHaveBeenApplied({ status: write.status, innerCode: null })
+        );
+      }
+      return write.failure !== failure && mayHaveBeenApplied(classify(write.failure));
+    });
     return applied?.method ?? null;
   }
 
-  #record(method: string, pending: Promise<unknown>): Promise<unknown> {
+  #send(method: string, send: Sender, request: GraphRequest, args: unknown[]): Promise<unknown> {
     const write: SentWrite = { method, outcome: "pending" };
     this.#sent.push(write);
-    // Handled here, before the call sees it, so the outcome is known when the call fails.
-    pending.then(
-      () => {
-        write.outcome = "done";
+
+    // With a callback, the Graph client hands the error to it and rejects with nothing.
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === "function") {
+      args[last] = ((error, response, rawResponse) => {
+        settle(write, error, response);
+        return (callback as Callback)(error, response, rawResponse);
+      }) satisfies Callback;
+    }
+
+    // Settled here, before the call sees the outcome; the call gets a promise of its own,
+    // so one it leaves unhandled is still reported as unhandled.
+    return send.apply(request, args).then(
+      (response) => {
+        settle(write, null, response);
+        return response;
       },
       (error: unknown) => {
-        write.outcome = "failed";
-        write.failure = error;
+        settle(write, error ?? new Error("The request failed."), undefined);
+        throw error;
       },
     );
-    return pending;
   }
+}
+
+/* The first outcome counts: the callback's, which comes before the promise's. */
+function settle(write: SentWrite, error: unknown, response: unknown): void {
+  if (write.outcome !== "pending") return;
+  if (error !== null && error !== undefined) {
+    write.outcome = "failed";
+    write.failure = error;
+    return;
+  }
+  write.outcome = "answered";
+  if (isRawResponse(response)) write.status = response.status;
+}
+
+function isRawResponse(value: unknown): value is { status: number } {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as { status?: unknown; ok?: unknown };
+  return typeof candidate.status === "number" && typeof candidate.ok === "boolean";
 }

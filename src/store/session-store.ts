@@ -75,9 +75,13 @@ interface IssuedAt {
   readonly failures: number;
 }
 
-/** How many times a call was sent, and whether it may be sent again. */
+/** The tries of a call, or of its replay in a new session, and whether it may be sent again. */
 interface Tries {
   made: number;
+  /** These are the replay's tries; a replay is not replayed again. */
+  readonly replay: boolean;
+  /** What the latest try wrote; null for an idempotent call, which may run twice all the same. */
+  readonly writes: CallWrites | null;
   /** The latest try failed after Graph carried out one of its writes, or may have. */
   wrote: boolean;
 }
@@ -715,8 +719,9 @@ export class SessionStore {
     issued: IssuedAt,
   ): Observable<T> {
     const run = (tries: Tries) => this.#requestWithRetries(call, options, issued, tries);
+    const writes = options.idempotent ? null : new CallWrites();
     const replay = (first: WorkbookError) => {
-      const tries = { made: 0, wrote: false };
+      const tries = { made: 0, replay: true, writes, wrote: false };
       return run(tries).pipe(
         catchError((error: WorkbookError) =>
           // The call's tries add up, none if the replay was refused before it was sent;
@@ -728,7 +733,7 @@ export class SessionStore {
       );
     };
 
-    const tries = { made: 0, wrote: false };
+    const tries = { made: 0, replay: false, writes, wrote: false };
     return run(tries).pipe(
       catchError((error: WorkbookError) =>
         error.kind === "recreate-session" && error.operation === "request" && !tries.wrote
@@ -757,6 +762,7 @@ export class SessionStore {
         this.#refuseAfterChangesLost(issued, options);
         tries.made += 1;
         tries.wrote = false;
+        tries.writes?.startTry();
         const attempt = tries.made;
         return this.#cooldown
           .hold(this.#callInSession(call, session, options, tries), "request")
@@ -803,8 +809,7 @@ export class SessionStore {
     const watch = (response: Response) => {
       answer = response;
     };
-    // An idempotent call may be sent again whatever it wrote.
-    const writes = options.idempotent ? null : new CallWrites();
+    const { writes } = tries;
     const run = (signal: AbortSignal) => {
       this.#touch(session);
       const result = call({
@@ -828,9 +833,7 @@ export class SessionStore {
       catchError((error: unknown) => {
         const failure = this.#asWorkbookError(withAnswerHeaders(error, answer), "request", true);
         this.#afterSessionError(failure, session);
-        return throwError(() =>
-          writes ? this.#unlessWriteRepeats(failure, error, writes, session, tries) : failure,
-        );
+        return throwError(() => this.#unlessWriteRepeats(failure, error, session, tries));
       }),
     );
   }
@@ -844,17 +847,23 @@ export class SessionStore {
   #unlessWriteRepeats(
     failure: WorkbookError,
     thrown: unknown,
-    writes: CallWrites,
     session: WorkbookSession,
     tries: Tries,
   ): WorkbookError {
-    const wouldResend = failure.retryable && !mayHaveBeenApplied(failure);
-    const wouldReplay = failure.kind === "recreate-session" && session.persistChanges;
+    const { writes } = tries;
+    if (!writes) return failure;
+    const wouldResend =
+      failure.retryable &&
+      !mayHaveBeenApplied(failure) &&
+      tries.made <= this.#options.retry.retries;
+    const wouldReplay =
+      failure.kind === "recreate-session" && !tries.replay && session.persistChanges;
     if (!wouldResend && !wouldReplay) return failure;
 
-    const applied = (error: unknown) =>
-      mayHaveBeenApplied(this.#asWorkbookError(error, "request", true));
-    const method = writes.firstApplied(thrown, applied);
+    // Read without recording: a Retry-After the call itself dealt with is not the store's.
+    const classify = (error: unknown) =>
+      isWorkbookError(error) ? error : classifyError(error, this.#api.context("request", true));
+    const method = writes.firstApplied(thrown, classify);
     if (method === null) return failure;
 
     tries.wrote = true;
