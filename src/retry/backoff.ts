@@ -17,7 +17,10 @@ export interface BackoffOptions {
    * the default delays the retries span 15.5 to 31 s.
    */
   retries?: number;
-  /** The wait before the first retry, doubled for each later retry, in ms. Default 1000. */
+  /**
+   * The longest wait before the first retry (jitter picks the wait at or below it), doubled
+   * for each later retry, in ms. Default 1000.
+   */
   baseDelay?: number;
   /** The longest computed wait for one retry, in ms. Default 30_000. */
   maxDelay?: number;

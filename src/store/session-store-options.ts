@@ -23,8 +23,9 @@ export interface SessionStoreOptions {
    * percent-encoded): `/me/drive/items/{id}`, `/drives/{drive}/items/{id}`,
    * `/sites/{site}/drive/items/{id}`, `/users/{user}/drive/items/{id}`,
    * `/groups/{group}/drive/items/{id}`, each `…/root:/{path}:` form, or
-   * `/workbooks/{id}`. Prefer an id form: Graph has refused sessions on
-   * path-addressed items ("Could not obtain a WAC access token").
+   * `/workbooks/{id}`. A trailing `/workbook` is accepted. Prefer an id form:
+   * Graph has refused sessions on path-addressed items ("Could not obtain a
+   * WAC access token").
    */
   readonly workbook: string;
 
