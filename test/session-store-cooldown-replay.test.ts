@@ -408,3 +408,39 @@ describe("disposing from a listener while a session is given up during a cooldow
     expect(h.emulator.requestsTo("closeSession")).toHaveLength(0);
   });
 });
+
+describe("a cooldown Graph lengthens while requests wait it out", () => {
+  it("holds a refresh waiting out a 5 s cooldown until a 30 s Retry-After that arrived meanwhile has passed", async () => {
+    useVirtualTime();
+    const store = h.store({ concurrency: 2, keepAlive: false });
+    await driveUntilSettled(store.open(), 50);
+
+    // A slow read: Graph answers it after 2 s with 429 and Retry-After: 30.
+    h.emulator.fault("range", { status: 429, retryAfter: 30, delayMs: 2000 });
+    // A quick one: Graph answers at once with 429 and Retry-After: 5.
+    h.emulator.fault("worksheets", { status: 429, retryAfter: 5 });
+
+    const start = Date.now();
+    const slow = store
+      .request((ctx) => ctx.api("/worksheets('Sheet1')/range(address='A1:B2')").get(), {
+        idempotent: true,
+      })
+      .catch((error: unknown) => error);
+    const quick = store.request(listSheets).catch((error: unknown) => error);
+    await until(() => h.emulator.requestsTo("worksheets").length === 1, "the quick call throttled");
+    await settleIo();
+
+    // The store is in a 5 s cooldown; a refresh now waits for it.
+    const refresh = store.refresh().catch((error: unknown) => error);
+    await driveUntilSettled(Promise.all([slow, quick, refresh]), 250);
+
+    const slowAnswered = h.emulator.requestsTo("range")[0]?.time ?? Number.NaN;
+    expect(slowAnswered - start).toBe(0);
+    // The store did take the 30 s pause up: the slow call's own retry waits for it.
+    expect((h.emulator.requestsTo("range")[1]?.time ?? 0) - start).toBeGreaterThanOrEqual(32_000);
+    const [sent] = h.emulator.requestsTo("refreshSession");
+    expect(sent).toBeDefined();
+    // The 30 s pause began when the slow call's 429 arrived, 2 s in.
+    expect((sent?.time ?? 0) - start).toBeGreaterThanOrEqual(32_000);
+  });
+});

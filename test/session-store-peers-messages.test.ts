@@ -1,4 +1,4 @@
-import { SessionRegistry, SessionStore } from "graph-workbook-session";
+import { SessionRegistry, SessionStore, type WorkbookError } from "graph-workbook-session";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runTimersUntil, settleIo, useHarness, useVirtualTime, WORKBOOK } from "./support/harness";
 import { fromPeer, memoryPeers, peerFailure } from "./support/memory-peers";
@@ -221,5 +221,29 @@ describe("the claim on a channel", () => {
     );
     expect(peers.listenerCount()).toBe(0);
     expect(() => h.store({ peers: channel })).not.toThrow();
+  });
+});
+
+describe("openTimeout while another tab's attempt is on the wire", () => {
+  it("says that no attempt of this store was sent", async () => {
+    const peers = memoryPeers();
+    const store = h.store({ keepAlive: false, peers: peers.channel(), openTimeout: 3000 });
+    // Graph is failing (another tab says so), and another tab's try is on the wire.
+    peers.deliver(peerFailure({ triedAt: Date.now() - 5000 }));
+    vi.advanceTimersByTime(1000);
+    peers.deliver(fromPeer("create-trying", { from: "prober" }));
+
+    const opened = store.open().then(
+      () => null,
+      (error: unknown) => error as WorkbookError,
+    );
+    await settleIo();
+    await runTimersUntil(() => store.getState().status !== "creating");
+    const error = await opened;
+
+    expect(h.emulator.requestsTo("createSession")).toHaveLength(0);
+    expect(error).toMatchObject({ code: "openTimeout" });
+    expect(error?.message).toContain("No attempt had been sent yet");
+    expect(error?.message).not.toContain("still waiting for Graph");
   });
 });

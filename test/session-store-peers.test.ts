@@ -391,13 +391,15 @@ describe("what a store hears", () => {
     expect(JSON.stringify(peers.posted)).not.toMatch(/canary|Bearer|token|session-id/i);
   });
 
-  it("says nothing when its session opens at the first try", async () => {
+  it("tells only that its session opened, when it opens at the first try", async () => {
     const peers = memoryPeers();
     const store = h.store({ keepAlive: false, peers: peers.channel() });
     const opened = store.open();
     await runTimersUntil(() => store.getState().status === "active");
     await opened;
-    expect(peers.posted).toEqual([]);
+    expect(peers.posted.map((message) => (message as { type: string }).type)).toEqual([
+      "graph-workbook-session/created",
+    ]);
   });
 
   it("opens normally when the channel throws on every message", async () => {
@@ -594,3 +596,39 @@ const quietEnvironment = {
   isOnline: () => true,
   watch: () => () => undefined,
 };
+
+describe("a tab opened after the outage was last reported", () => {
+  it("wakes a tab waiting out a long backoff when it gets a session", async () => {
+    const start = Date.now();
+    // Graph fails createSession for 16 s, then recovers.
+    h.emulator.fault("createSession", {
+      status: 503,
+      times: Number.POSITIVE_INFINITY,
+      match: (request) => request.time < start + 16_000,
+    });
+    const peers = memoryPeers();
+    const waiting = h.store({
+      keepAlive: false,
+      peers: peers.channel(),
+      retry: { retries: 8, baseDelay: 1000, maxDelay: 60_000, jitter: "none" },
+    });
+    // Tries at 0, 1, 3, 7, 15 s (all 503), then waits 16 s: next try at 31 s.
+    const waitingOpened = waiting.open();
+    await runTimersUntil(() => h.emulator.requestsTo("createSession").length === 5);
+    expect(Date.now() - start).toBe(15_000);
+
+    // Graph has recovered; a new tab of the same workbook opens at 17 s.
+    await runTimersUntil(() => Date.now() - start >= 17_000, 2_000);
+    const newTab = h.store({ keepAlive: false, peers: peers.channel() });
+    const newTabAt = Date.now();
+    const newOpened = newTab.open();
+    await runTimersUntil(() => newTab.getState().status === "active");
+    await newOpened;
+
+    await runTimersUntil(() => waiting.getState().status === "active");
+    await waitingOpened;
+    const activeAfter = Date.now() - newTabAt;
+    // Stops waiting and tries within a base delay of the other tab's success.
+    expect(activeAfter).toBeLessThan(1000);
+  });
+});

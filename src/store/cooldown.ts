@@ -29,7 +29,10 @@ export class Cooldown {
     return Math.max(0, this.#until - this.#scheduler.now());
   }
 
-  /** Sends `request$` once the pause is over, or fails at once if it outlasts `maxWait`. */
+  /**
+   * Sends `request$` once the pause is over, or fails at once if it outlasts
+   * `maxWait`. A longer pause Graph asks for during the wait is waited out too.
+   */
   hold<T>(request$: Observable<T>, operation: GraphOperation): Observable<T> {
     return defer(() => {
       const wait = this.left();
@@ -37,7 +40,7 @@ export class Cooldown {
       if (wait > this.#maxWait) {
         return throwError(() => cooldownTooLong(operation, wait, this.#maxWait));
       }
-      return timer(wait, this.#scheduler).pipe(switchMap(() => request$));
+      return timer(wait, this.#scheduler).pipe(switchMap(() => this.hold(request$, operation)));
     });
   }
 }

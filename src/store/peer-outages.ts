@@ -184,13 +184,16 @@ export class PeerOutages {
     });
   }
 
-  /** Tells the other stores that this store got a session, when any of them may be waiting. */
+  /**
+   * Tells the other stores that this store got a session. Always: a store that
+   * opened after the outage was last reported heard nothing of it, while others
+   * may still be waiting out a long backoff.
+   */
   tellCreated(): void {
-    const othersMayWait = this.#outage || this.#toldTrying;
     const at = this.#now();
     this.#toldTrying = false;
     this.#recover(at);
-    if (othersMayWait) this.#post({ type: CREATED, at });
+    this.#post({ type: CREATED, at });
   }
 
   /** Tells the other stores that an attempt this store told of will tell them nothing more. */

@@ -155,6 +155,8 @@ export class SessionStore {
    * sending, in the scheduler's ms: a success heard after it ends the wait.
    */
   #lastAttemptAt = Number.NEGATIVE_INFINITY;
+  /** The current attempt is held while another store's attempt is on the wire. */
+  #waitingForPeer = false;
   /** createSession's retry policy: the same for every opening, so built once. */
   readonly #createRetry: MonoTypeOperatorFunction<WorkbookSession>;
   readonly #keepAlive: KeepAlive | null;
@@ -488,7 +490,9 @@ export class SessionStore {
   #attemptsSoFar(creating: CreatingState | null): OpenAttempts {
     if (!creating) return { sent: 0, underWay: false, last: null };
     // At the same instant the open deadline, scheduled first, fires before the attempt's wait ends.
-    const waiting = creating.nextAttemptAt !== null && creating.nextAttemptAt >= this.#now();
+    const waiting =
+      this.#waitingForPeer ||
+      (creating.nextAttemptAt !== null && creating.nextAttemptAt >= this.#now());
     const sent = creating.attempt - Number(waiting);
     const last = creating.lastError;
     // An attempt is under way when more were sent than the last failure counts.
@@ -576,6 +580,7 @@ export class SessionStore {
 
     const attempt$ = defer(() => {
       attempt += 1;
+      this.#waitingForPeer = false;
       const wait = this.#cooldown.left();
       const sendsAt = wait > 0 ? this.#now() + wait : null;
       this.#dispatch({ type: "attempt-started", attempt, sendsAt });
@@ -609,7 +614,13 @@ export class SessionStore {
     return defer(() => {
       const standing = peers.standing();
       if (standing.kind === "wait") {
-        return standing.changed$.pipe(switchMap(() => this.#createUnlessPeersFailed(opening)));
+        this.#waitingForPeer = true;
+        return standing.changed$.pipe(
+          switchMap(() => {
+            this.#waitingForPeer = false;
+            return this.#createUnlessPeersFailed(opening);
+          }),
+        );
       }
       if (standing.kind === "failed") {
         this.#lastAttemptAt = this.#now();
