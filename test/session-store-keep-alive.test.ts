@@ -480,3 +480,70 @@ describe("keep-alive and the page around it", () => {
     expect(refresh!.time - openedAt).toBeLessThan(5 * MINUTE);
   });
 });
+
+describe("a session in use by a long or waiting call", () => {
+  it("sends no refresh while a long call is using the session", async () => {
+    const store = h.store();
+    await openSession(store);
+
+    // A batch job: one call that reads the workbook once a minute for six minutes.
+    const call = store.request(
+      async (ctx) => {
+        for (let step = 0; step < 6; step += 1) {
+          await ctx.api("/worksheets").get();
+          await new Promise((resolve) => setTimeout(resolve, MINUTE));
+        }
+        return "done";
+      },
+      { timeout: 10 * MINUTE, idempotent: true },
+    );
+    const outcome = await driveUntilSettled(call, 1_000);
+
+    expect(outcome.value).toBe("done");
+    expect(h.emulator.requestsTo("worksheets")).toHaveLength(6);
+    // README: "An idle session is refreshed just before Graph would drop it (never
+    // while it is in use)"; "a session in steady use is never refreshed".
+    expect(refreshes()).toEqual([]);
+  });
+
+  it("sends no refresh next to a call that waits out a Retry-After", async () => {
+    const store = h.store();
+    await openSession(store);
+
+    // A read that Graph throttles for 250 s: the call waits, then is sent again.
+    h.emulator.fault("worksheets", { status: 429, retryAfter: 250 });
+    const outcome = await driveUntilSettled(
+      store.request((ctx) => ctx.api("/worksheets").get(), { idempotent: true }),
+      1_000,
+    );
+
+    expect(outcome.error).toBeUndefined();
+    expect(h.emulator.requestsTo("worksheets")).toHaveLength(2);
+    // The call is in use all along, and its second try is itself activity.
+    expect(refreshes()).toEqual([]);
+  });
+});
+
+describe("a failed refresh while offline", () => {
+  it("sends no keep-alive refresh while offline, even a retry of one that failed", async () => {
+    const environment = createTestEnvironment();
+    const store = h.store({ environment });
+    await openSession(store);
+    h.emulator.fault("refreshSession", {
+      status: 503,
+      code: "serviceNotAvailable",
+      innerCode: "serviceUnavailableUncategorized",
+      times: Number.POSITIVE_INFINITY,
+    });
+
+    await passTime(4 * MINUTE);
+    await until(() => refreshes()[0]?.answeredWith === 503, "the first refresh failed");
+    await settleIo();
+    environment.goOffline();
+
+    await passTime(MINUTE, 250);
+
+    // README (Keep-alive): "Nothing is sent while offline."
+    expect(refreshes()).toHaveLength(1);
+  });
+});

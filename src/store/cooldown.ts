@@ -12,6 +12,8 @@ export class Cooldown {
   readonly #maxWait: number;
   /** No request is sent before this time, in the scheduler's ms. */
   #until = 0;
+  /** The pause that set `#until`, in ms: the most that can be left of it. */
+  #length = 0;
 
   constructor(scheduler: SchedulerLike, maxWait: number) {
     this.#scheduler = scheduler;
@@ -21,12 +23,18 @@ export class Cooldown {
   /** Takes note of the pause an error asks for, if any. */
   record(error: WorkbookError): void {
     if (error.retryAfterMs === null) return;
-    this.#until = Math.max(this.#until, this.#scheduler.now() + error.retryAfterMs);
+    const until = this.#scheduler.now() + error.retryAfterMs;
+    if (until <= this.#until) return;
+    this.#until = until;
+    this.#length = error.retryAfterMs;
   }
 
   /** How long the pause still lasts, in ms. */
   left(): number {
-    return Math.max(0, this.#until - this.#scheduler.now());
+    const now = this.#scheduler.now();
+    // A clock set back would stretch the pause: it is counted again from now instead.
+    if (this.#until - now > this.#length) this.#until = now + this.#length;
+    return Math.max(0, this.#until - now);
   }
 
   /**

@@ -9,6 +9,8 @@ export interface KeepAliveHost {
   readonly expiresAfter: number;
   /** Whether a refresh could reach Graph now; when not, checks wait for `check()`. */
   isOnline(): boolean;
+  /** How long Graph's latest `Retry-After` still holds the store's requests, in ms. */
+  pausedFor(): number;
   /** Sends refreshSession. Its outcome is the store's business; keep-alive only waits. */
   refresh(): Promise<void>;
 }
@@ -55,7 +57,7 @@ export class KeepAlive {
 
   /** Records that the session was used now. */
   touch(): void {
-    this.#lastActivityAt = Math.max(this.#lastActivityAt, this.#host.scheduler.now());
+    this.#lastActivityAt = this.#host.scheduler.now();
     this.#failures = 0;
     if (!this.#dormant || !this.#running) return;
     // The session outlived the failed refreshes: keep it alive again from now.
@@ -72,6 +74,12 @@ export class KeepAlive {
 
     if (this.#idleFor() < this.#host.refreshAfter) {
       this.#schedule();
+      return;
+    }
+    // Looked at again once Graph's pause ends: a call sent again then uses the session too.
+    const paused = this.#host.pausedFor();
+    if (paused > 0) {
+      this.#schedule(paused);
       return;
     }
     if (!this.#host.isOnline()) return;
@@ -118,7 +126,9 @@ export class KeepAlive {
     this.#timer = this.#host.scheduler.schedule(() => this.check(), Math.max(0, delay));
   }
 
+  /* A clock set back since the last use leaves no idle time to measure: the refresh is due. */
   #idleFor(): number {
-    return this.#host.scheduler.now() - this.#lastActivityAt;
+    const idle = this.#host.scheduler.now() - this.#lastActivityAt;
+    return idle >= 0 ? idle : this.#host.refreshAfter;
   }
 }

@@ -51,8 +51,7 @@ export class SessionMemory {
       return null;
     }
     // Claimed at once, so a second store opening now does not take it up too.
-    this.#write(record.session, record.lastActivityAt, false);
-    return record;
+    return this.#claim(record.session, record.lastActivityAt) ? record : null;
   }
 
   /** Records `session` as this store's, last used at `lastActivityAt`. */
@@ -65,7 +64,6 @@ export class SessionMemory {
     const record = parse(this.#read());
     if (record?.session.id !== session.id) return;
     this.#write(session, record.lastActivityAt, true);
-    this.#handedOver = true;
   }
 
   /** Whether this store handed its session over when its page was left, and has not taken it back. */
@@ -90,8 +88,7 @@ export class SessionMemory {
       this.#handedOver = false;
       return false;
     }
-    this.#write(session, record.lastActivityAt, false);
-    return true;
+    return this.#claim(session, record.lastActivityAt);
   }
 
   /** Removes the remembered session if it is this store's; another store's is left alone. */
@@ -119,16 +116,29 @@ export class SessionMemory {
     }
   }
 
-  #write(session: WorkbookSession, lastActivityAt: number, released: boolean): void {
+  /*
+   * Marks a handed-over session as taken, so no other store takes it up. When
+   * storage refuses the write, the entry is removed instead; a session still
+   * offered to others is not this store's to use.
+   */
+  #claim(session: WorkbookSession, lastActivityAt: number): boolean {
+    if (this.#write(session, lastActivityAt, false)) return true;
+    this.#remove();
+    return this.#read() === null;
+  }
+
+  /* Full or forbidden storage only costs the resume after a reload; nothing changes here. */
+  #write(session: WorkbookSession, lastActivityAt: number, released: boolean): boolean {
     const { id, persistChanges } = session;
     const value = JSON.stringify({ format: FORMAT, id, persistChanges, lastActivityAt, released });
-    this.#mine = id;
-    this.#handedOver = released;
     try {
       this.#storage.setItem(this.#key, value);
     } catch {
-      // Full or forbidden storage only costs the resume after a reload.
+      return false;
     }
+    this.#mine = id;
+    this.#handedOver = released;
+    return true;
   }
 }
 

@@ -58,6 +58,7 @@ import {
   abortedWords,
   cancelledError,
   closedWords,
+  offlineWords,
   disposedWords,
   type OpenAttempts,
   openTimedOut,
@@ -827,6 +828,8 @@ export class SessionStore {
         session,
         signal,
         api: (path) => {
+          // Each request uses the session, however long the call runs.
+          this.#touch(session);
           const request = this.#api.workbookRequest(path, session.id, signal, watch);
           return writes ? writes.watch(request) : request;
         },
@@ -908,6 +911,7 @@ export class SessionStore {
       refreshAfter: keepAlive.refreshAfter,
       expiresAfter: keepAlive.expiresAfter,
       isOnline: () => environment.isOnline(),
+      pausedFor: () => this.#cooldown.left(),
       refresh: () => this.refresh(),
     });
   }
@@ -930,6 +934,10 @@ export class SessionStore {
 
     const attempt$ = defer(() => {
       attempt += 1;
+      // A retry waits for nothing while offline: keep-alive checks again when the network is back.
+      if (attempt > 1 && !this.#options.environment.isOnline()) {
+        return throwError(() => cancelledError("refreshSession", offlineWords));
+      }
       return this.#cooldown
         .hold(this.#api.refreshSession(sessionId), "refreshSession")
         .pipe(this.#reportFailure("refreshSession", attempt, true));

@@ -123,6 +123,9 @@ export const disposedWords =
   "registry again) to continue.";
 export const closedWords = "The store was closed before the call finished.";
 export const abortedWords = "The call was cancelled by its AbortSignal.";
+export const offlineWords =
+  "The network went offline before the refresh could be sent again; keep-alive refreshes " +
+  "the session when the network is back.";
 export const pageLeftWords = "The page was left before the call finished.";
 export const takenOverWords =
   "The page came back after handing its session over, and another page had taken it up.";
