@@ -367,9 +367,30 @@ describe("classifyError", () => {
     expect(classifyError(cause, sessionless).kind).toBe("transient");
   });
 
-  it("classifies by status when the client kept a non-Graph body", () => {
+  it("reads a 404 to refreshSession without a required code as an expired session", () => {
+    const context = { operation: "refreshSession", sessionful: true } as const;
+    const bare = classifyFailure({ status: 404, body: envelope("itemNotFound") }, context);
+    const ended = classifyFailure(
+      { status: 404, body: envelope("itemNotFound", "invalidSessionNotFound") },
+      context,
+    );
+
+    expect(bare.kind).toBe("recreate-session");
+    expect(ended.kind).toBe("session-lost");
+  });
+
+  it("calls a success whose body the client could not parse a malformed answer", () => {
     const cause = graphError(202, "SyntaxError", "SyntaxError: Unexpected end of JSON input");
     const error = classifyError(cause, { ...sessionless, operation: "createSession" });
+
+    expect(error).toMatchObject({ kind: "fatal", status: 202, code: "malformedResponse" });
+    expect(error.detail).toContain("Graph answered 202, so the request went through");
+    expect(error.detail).toContain(`could not be read as JSON ("gone")`);
+  });
+
+  it("classifies by status when the client kept a non-Graph error body", () => {
+    const cause = graphError(400, "SyntaxError", "SyntaxError: Unexpected token <");
+    const error = classifyError(cause, sessionful);
 
     expect(error.kind).toBe("fatal");
     expect(error.code).toBe("SyntaxError");

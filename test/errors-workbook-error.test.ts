@@ -88,6 +88,31 @@ describe("WorkbookError", () => {
     expect(new WorkbookError({ ...base, kind }).message).toMatch(advice);
   });
 
+  it("does not blame the request for a failure on Graph's side", () => {
+    const serverSide = new WorkbookError({ ...base, status: 500, code: "internalServerError" });
+
+    expect(new WorkbookError(base).message).toContain("fix the request or the workbook first");
+    expect(serverSide.message).toContain("Graph failed on its side");
+    expect(serverSide.message).not.toContain("fix the request");
+  });
+
+  it("puts given advice in place of the advice its kind implies, and keeps it in copies", () => {
+    const error = new WorkbookError({
+      ...base,
+      kind: "recreate-session",
+      advice: "The store already replaced the session",
+      detail: "Graph said so",
+    });
+    const copy = error.withAttempts(3);
+
+    expect(error.message).toContain("The store already replaced the session. Graph said so.");
+    expect(error.message).not.toMatch(/create a new session/);
+    expect(error.advice).toBe("The store already replaced the session");
+    expect(copy.message).toContain("The store already replaced the session.");
+    expect(copy.toJSON().advice).toBe("The store already replaced the session");
+    expect(new WorkbookError(base).advice).toBeNull();
+  });
+
   it("mentions the attempt count only when more than one attempt was made", () => {
     expect(new WorkbookError(base).message).not.toContain("attempt");
     expect(new WorkbookError({ ...base, attempts: 2 }).message).toContain("after 2 attempts");
@@ -101,6 +126,7 @@ describe("WorkbookError", () => {
     expect(error.cause).toBe(cause);
     expect(Object.keys(json).sort()).toEqual(
       [
+        "advice",
         "attempts",
         "code",
         "codes",

@@ -6,6 +6,7 @@ import { EmulatorForwardingHandler } from "../src/testing/emulator-forwarding-ha
 import {
   CANARY_TOKEN,
   driveUntilSettled,
+  listSheets,
   useHarness,
   useVirtualTime,
   WORKBOOK,
@@ -62,6 +63,28 @@ describe("an app whose Graph client is another copy of the package", () => {
 
     expect(outcome.error).toMatchObject({ kind: "transient", status: 503, attempts: 1 });
     expect(h.emulator.requestsTo("createSession")).toHaveLength(1);
+  });
+
+  it("still reads a Retry-After on a call's answer whose body is not Graph's envelope", async () => {
+    useVirtualTime();
+    const store = new SessionStore({ client: clientFrom(loadSecondCopy()), workbook: WORKBOOK });
+    await driveUntilSettled(store.open(), 1_000);
+    h.emulator.fault("worksheets", {
+      status: 502,
+      retryAfter: 30,
+      body: "<html>Bad Gateway</html>",
+    });
+
+    const outcome = await driveUntilSettled(store.request(listSheets), 1_000);
+    await store.dispose();
+
+    expect(outcome.error).toBeUndefined();
+    const failed = h.emulator.requestsTo("worksheets")[0]!;
+    const after = h.emulator.requests.filter((request) => request.seq > failed.seq);
+    expect(after.length).toBeGreaterThan(0);
+    expect(Math.min(...after.map((request) => request.time)) - failed.time).toBeGreaterThanOrEqual(
+      30_000,
+    );
   });
 });
 

@@ -236,7 +236,7 @@ describe("retryWithBackoff with fake timers", () => {
     expect(error.kind).toBe("throttled");
     expect(error.attempts).toBe(1);
     expect(error.retryAfterMs).toBe(600_000);
-    expect(error.message).toContain("asked to wait 600 s, longer than the 300 s");
+    expect(error.message).toContain("Its Retry-After (600 s) is longer than the 300 s");
     expect(onRetry).not.toHaveBeenCalled();
     expect(vi.getTimerCount()).toBe(0);
   });

@@ -1,3 +1,5 @@
+import { Client } from "@microsoft/microsoft-graph-client";
+import { createEmulatorClient } from "graph-workbook-session/testing";
 import { beforeEach, describe, expect, it } from "vitest";
 import { CANARY_TOKEN, driveUntilSettled, useHarness, useVirtualTime } from "./support/harness";
 
@@ -116,5 +118,106 @@ describe("long-running createSession (Prefer: respond-async)", () => {
     const outcome = await driveUntilSettled(h.store().open(), 500);
 
     expect(outcome.error).toMatchObject({ code: "malformedResponse" });
+  });
+});
+
+describe("long-running createSession: relative locations", () => {
+  const WORKBOOK_PATH = "/v1.0/me/drive/items/01TESTWORKBOOK/workbook";
+  const SESSION_BODY = '{"id":"session-1","persistChanges":true}';
+  const json = (body: unknown) => ({
+    status: 200,
+    contentType: "application/json",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+
+  /** Scripts a 202 with `location`, an operation op-1 that succeeded, and its session. */
+  function scriptCreation(location: string, resourceLocation: string): void {
+    h.emulator.fault("createSession", {
+      ...json("{}"),
+      status: 202,
+      headers: { location },
+    });
+    h.emulator.fault("operation", {
+      ...json({ id: "op-1", status: "succeeded", resourceLocation }),
+      match: (request) => request.path.endsWith("/operations/op-1"),
+    });
+    h.emulator.fault("*", {
+      ...json(SESSION_BODY),
+      match: (request) => request.path.includes("sessionInfoResource"),
+    });
+  }
+
+  const gets = () => h.emulator.requests.filter((request) => request.method === "GET");
+
+  it.each([
+    ["a relative path", "operations/op-1"],
+    ["a path with a dot segment", "../workbook/operations/op-1"],
+    ["a path from the host's root", `${WORKBOOK_PATH}/operations/op-1`],
+  ])("resolves a Location given as %s against the createSession URL", async (_, location) => {
+    scriptCreation(location, `${WORKBOOK_PATH}/sessionInfoResource(key='op-1')`);
+    const store = h.store();
+
+    const outcome = await driveUntilSettled(store.open(), 250);
+
+    expect(outcome.value?.id).toBe("session-1");
+    expect(gets()[0]?.path).toBe(`${WORKBOOK_PATH}/operations/op-1`);
+  });
+
+  it.each([
+    ["a path up from the operation", "../sessionInfoResource(key='op-1')", "sessionInfoResource"],
+    ["a bare name", "sessionInfoResource(key='op-1')", "operations/sessionInfoResource"],
+  ])(
+    "resolves a resourceLocation given as %s against the operation URL",
+    async (_, resourceLocation, resolved) => {
+      scriptCreation("operations/op-1", resourceLocation);
+      const store = h.store();
+
+      const outcome = await driveUntilSettled(store.open(), 250);
+
+      expect(outcome.value?.id).toBe("session-1");
+      expect(gets().map((request) => request.path)).toEqual([
+        `${WORKBOOK_PATH}/operations/op-1`,
+        `${WORKBOOK_PATH}/${resolved}(key='op-1')`,
+      ]);
+    },
+  );
+
+  it("resolves a relative Location under a Graph base URL that has a path", async () => {
+    scriptCreation("operations/op-1", "../sessionInfoResource(key='op-1')");
+    const graphBaseUrl = "https://graph-proxy.example.com/graph/";
+    const client = createEmulatorClient(h.emulator, { token: CANARY_TOKEN, graphBaseUrl });
+    const store = h.store({ client });
+
+    const outcome = await driveUntilSettled(store.open(), 250);
+
+    expect(outcome.value?.id).toBe("session-1");
+    expect(gets()[0]?.path).toBe(`${WORKBOOK_PATH}/operations/op-1`);
+  });
+
+  it("resolves a relative Location under the API version the client sends with", async () => {
+    scriptCreation("operations/op-1", "../sessionInfoResource(key='op-1')");
+    const client = Client.init({
+      authProvider: (done) => done(null, CANARY_TOKEN),
+      baseUrl: `${h.emulator.url}/`,
+      defaultVersion: "beta",
+      // The client sends no Authorization header to a plain http host by itself.
+      fetchOptions: { headers: { authorization: `Bearer ${CANARY_TOKEN}` } },
+    });
+    const store = h.store({ client });
+
+    const outcome = await driveUntilSettled(store.open(), 250);
+
+    expect(outcome.value?.id).toBe("session-1");
+    expect(gets()[0]?.path).toBe(`${WORKBOOK_PATH.replace("v1.0", "beta")}/operations/op-1`);
+  });
+
+  it("refuses a protocol-relative Location to another host and never sends it the token", async () => {
+    scriptCreation("//evil.example.com/v1.0/operations/op-1", "sessionInfoResource");
+    const store = h.store();
+
+    const outcome = await driveUntilSettled(store.open(), 250);
+
+    expect(outcome.error).toMatchObject({ kind: "fatal", code: "foreignLocation" });
+    expect(gets()).toHaveLength(0);
   });
 });

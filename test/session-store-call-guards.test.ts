@@ -39,6 +39,20 @@ describe("call paths the URL parser would rewrite", () => {
     expect(h.emulator.requests.map((request) => request.route)).toEqual(["createSession"]);
   });
 
+  it("keeps the whole advice of the path check, however long the path", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await openSession(store);
+    const callPath =
+      "/worksheets('Quarterly summary for the finance team')/tables('SalesByRegion')/../../charts('Chart1')";
+
+    const { value } = await settle(store.request((ctx) => ctx.api(callPath).get()));
+
+    const message = String(value?.error);
+    expect(message).toContain("Percent-encode names that contain dots and slashes.");
+    expect(message).not.toContain("unexpected");
+  });
+
   it("still sends names with dots that are not steps", async () => {
     useVirtualTime();
     const store = h.store();

@@ -66,7 +66,10 @@ describe("a call that wrote before it failed", () => {
     const failure = await store.request(writeThenRead).catch((error: unknown) => error);
 
     expect(failure).toMatchObject({ kind: "recreate-session", operation: "request" });
-    expect((failure as WorkbookError).message).toContain("not replayed in the new session");
+    const { message } = failure as WorkbookError;
+    expect(message).toContain("the call was not replayed in the new one");
+    // The advice that kind alone would give (send it again in a new session) is replaced.
+    expect(message).not.toContain("send the request again");
     expect(h.emulator.requestsTo("addRow")).toHaveLength(1);
     // The session itself is still replaced, as Graph asked.
     const second = await store.open();

@@ -221,6 +221,26 @@ describe("a refresh that fails", () => {
     },
   );
 
+  it("recreates an expired session that refreshSession answers 404 with no code", async () => {
+    h.emulator.configure({ expiredSessionError: { status: 404, innerCode: null } });
+    const store = h.store();
+    const events = recordEvents(store);
+    const first = await openSession(store);
+    h.emulator.expireSession(first.id);
+
+    await passTime(4 * MINUTE);
+    const second = await untilActiveWithNewSession(store, first.id);
+    const call = await driveUntilSettled(store.request(listSheets), 50);
+
+    expect(refreshes()[0]).toMatchObject({ sessionId: first.id, answeredWith: 404 });
+    expect(eventsOf(events, "recreated")).toEqual([
+      expect.objectContaining({ sessionId: second, previousSessionId: first.id }),
+    ]);
+    expect(call.error).toBeUndefined();
+    // Graph said the session is gone: nothing is sent to close it.
+    expect(h.emulator.requestsTo("closeSession")).toHaveLength(0);
+  });
+
   it("ends failed, saying the session cannot be recreated, on invalidSessionNotFound", async () => {
     const store = h.store();
     const events = recordEvents(store);

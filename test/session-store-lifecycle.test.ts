@@ -190,6 +190,22 @@ describe("a non-persistent session Graph dropped", () => {
     expect(outcome.error).toMatchObject({ kind: "session-lost", operation: "request" });
     expect((outcome.error as Error).message).toContain("persistChanges: false");
   });
+
+  it("tells the call lost to a 503 that the store replaced the session, not to drop it", async () => {
+    const store = h.store({ persistChanges: false, keepAlive: false });
+    await openSession(store);
+    h.emulator.fault("worksheets", { status: 503, innerCode: null });
+
+    const { error } = await driveUntilSettled(store.request(listSheets), 50);
+
+    expect(error).toMatchObject({ kind: "session-lost", status: 503 });
+    expect(store.getState()).toMatchObject({ changesLost: true });
+    const { message } = error as Error;
+    expect(message).toContain("The store opens a new session");
+    expect(message).toContain("was lost, so the changes made in it are gone");
+    expect(message).not.toContain("must not be recreated");
+    expect(message).not.toContain("Graph ended");
+  });
 });
 
 describe("closing", () => {

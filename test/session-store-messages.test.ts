@@ -170,6 +170,36 @@ describe("request() given something it cannot run", () => {
     );
     expect(h.emulator.requests).toHaveLength(0);
   });
+
+  it("tells a caller who passed an AbortSignal as the options to wrap it", async () => {
+    const store = h.store();
+    const signal = new AbortController().signal;
+
+    const outcome = store.request(listSheets, signal as never);
+
+    await expect(outcome).rejects.toThrow(
+      new TypeError("request() was given an AbortSignal as its options; pass it as { signal }."),
+    );
+  });
+});
+
+describe("options that clash with one left at its default", () => {
+  it.each([
+    [
+      { keepAlive: { expiresAfter: 60_000 } },
+      /keepAlive\.margin was left at its default, set it too/,
+    ],
+    [{ keepAlive: { margin: 400_000 } }, /keepAlive\.expiresAfter was left at its default/],
+    [{ poll: { initialInterval: 60_000 } }, /poll\.maxInterval was left at its default/],
+  ])("names the one left at its default (%o)", (options, named) => {
+    expect(() => h.store(options)).toThrow(named);
+  });
+
+  it("names none when both were set", () => {
+    expect(() => h.store({ keepAlive: { expiresAfter: 5_000, margin: 6_000 } })).toThrow(
+      /^keepAlive\.margin \(6000\) must be less than keepAlive\.expiresAfter \(5000\)\.$/,
+    );
+  });
 });
 
 describe("a call cancelled by its AbortSignal", () => {

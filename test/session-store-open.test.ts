@@ -76,6 +76,26 @@ describe("opening a session", () => {
     });
   });
 
+  it.each([
+    [false, true, false],
+    [true, false, false],
+    [true, undefined, true],
+    [false, undefined, false],
+  ])(
+    "counts a session asked with persistChanges %s and answered %s as persistent: %s",
+    async (asked, answered, persistent) => {
+      h.emulator.fault("createSession", {
+        status: 201,
+        contentType: "application/json",
+        body: JSON.stringify({ id: "session-1", persistChanges: answered }),
+      });
+
+      const session = await h.store({ persistChanges: asked, keepAlive: false }).open();
+
+      expect(session).toEqual({ id: "session-1", persistChanges: persistent });
+    },
+  );
+
   it("starts over from failed when opened again", async () => {
     h.emulator.fault("createSession", {
       status: 400,

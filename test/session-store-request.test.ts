@@ -3,6 +3,7 @@ import { retryWithBackoff, type SessionContext, type WorkbookError } from "graph
 import { defer, lastValueFrom } from "rxjs";
 import { describe, expect, it, vi } from "vitest";
 import {
+  appendRow,
   driveUntilSettled,
   listSheets,
   recordStates,
@@ -229,12 +230,40 @@ describe("workbook calls in the session", () => {
   });
 });
 
+describe("a success whose body is not JSON", () => {
+  it.each([
+    ["201 with cut-off JSON", { status: 201, body: '{"index":' }],
+    ["200 with a proxy's page", { status: 200, body: "<html>signed in</html>" }],
+  ])(
+    "is a malformed answer to a write Graph carried out (%s), not sent again",
+    async (_, answer) => {
+      useVirtualTime();
+      const store = h.store();
+      await store.open();
+      h.emulator.fault("addRow", { ...answer, contentType: "application/json" });
+
+      const { error } = await driveUntilSettled(store.request(appendRow("once")), 50);
+
+      expect(error).toMatchObject({
+        kind: "fatal",
+        code: "malformedResponse",
+        status: answer.status,
+      });
+      const { message } = error as WorkbookError;
+      expect(message).toContain("so the request went through");
+      expect(message).toContain("Read back the effect of a write before sending it again");
+      expect(message).not.toContain("fix the request");
+      expect(h.emulator.requestsTo("addRow")).toHaveLength(1);
+    },
+  );
+});
+
 describe("calls and options given wrongly", () => {
   it.each([
     [
       "an AbortSignal in place of the options",
       new AbortController().signal,
-      /options must be an object/,
+      /was given an AbortSignal as its options; pass it as \{ signal \}/,
     ],
     ["a signal that is not an AbortSignal", { signal: "stop" }, /signal must be an AbortSignal/],
     ["idempotent as text", { idempotent: "yes" }, /idempotent must be true or false/],

@@ -56,6 +56,11 @@ describe("parseWorkbookAddress", () => {
     ["/v1.0/me/drive/items/01ABC", /Leave out the Graph host and version/],
     ["https://contoso.sharepoint.com/:x:/r/sites/team/Shared%20Documents/Book.xlsx", /shares/],
     ["/foo/bar", /Use a form such as/],
+    ["/me/drive/items/01ABC?select=id", /the item's address alone, without a query/],
+    ["/workbooks/01ABC#sheet", /the item's address alone, without a query/],
+    ["/me/drive/root:/Reports?.xlsx", /address the item by id instead/],
+    ["/me/drive/root:/Reports//Q1.xlsx", /empty name in it .*; remove it/],
+    ["/me/drive/root:/Reports/../Q1.xlsx", /name the item without it/],
   ])("says what to pass instead of %s", (address, advice) => {
     expect(() => parseWorkbookAddress(address)).toThrow(advice);
   });

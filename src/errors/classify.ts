@@ -14,6 +14,7 @@ import {
 } from "./graph-error-body";
 import { type BodyText, readBodyText } from "./read-body-text";
 import { cleanCode, cleanText, quoteServerText } from "./safe-text";
+import { isUsageError } from "./usage-error";
 import {
   type GraphOperation,
   isWorkbookError,
@@ -68,9 +69,9 @@ interface Evidence {
 
 /**
  * Classifies a failed Graph response, following Graph's order: a required second-level code
- * first (compared case-insensitively), then the special case of a 502 or 503 inside a session
- * (recreate it), then an optional second-level code, the top-level code, and finally the
- * HTTP status.
+ * first (compared case-insensitively), then the special cases of a 502 or 503 inside a session
+ * and a 404 to refreshSession (recreate the session), then an optional second-level code, the
+ * top-level code, and finally the HTTP status.
  * @see https://learn.microsoft.com/en-us/graph/workbook-error-handling
  */
 export function classifyFailure(failure: GraphFailure, context: ClassifyContext): WorkbookError {
@@ -92,13 +93,17 @@ export function classifyFailure(failure: GraphFailure, context: ClassifyContext)
  * - an error of the Graph client (with `statusCode`, `code`, `body`, `headers`) is read like a
  *   response; with `statusCode` -1 no response arrived, and `code` AbortError means it was
  *   cancelled (`aborted`), SyntaxError that a response could not be read (`fatal`), and any
- *   other name a network failure or timeout (`transient`);
+ *   other name a network failure or timeout (`transient`); a success (2xx) whose body was not
+ *   JSON is `fatal` with code `malformedResponse`, its status kept;
+ * - an error this library threw at a mistake in the call (an unsafe path) is `fatal`, its
+ *   message kept whole as the advice;
  * - another error named AbortError is `aborted`, one named TimeoutError (an attempt that ran
  *   out of time) is `transient`;
  * - anything else is `fatal`.
  */
 export function classifyError(error: unknown, context: ClassifyContext): WorkbookError {
   if (isWorkbookError(error)) return error;
+  if (isUsageError(error)) return usageFailure(error, context);
   if (isGraphClientError(error)) return fromGraphClientError(error, context);
 
   const name = errorName(error);
@@ -199,7 +204,7 @@ function fromEvidence(evidence: Evidence, context: ClassifyContext): WorkbookErr
   const innerCode = levels[1] ?? null;
 
   const init: WorkbookErrorInit = {
-    kind: decideKind(evidence.status, code, innerCode, context.sessionful),
+    kind: decideKind(evidence.status, code, innerCode, context),
     operation: context.operation,
     status: evidence.status,
     code,
@@ -218,7 +223,7 @@ function decideKind(
   status: number | null,
   code: string | null,
   innerCode: string | null,
-  sessionful: boolean,
+  { sessionful, operation }: ClassifyContext,
 ): ErrorKind {
   const required = kindForRequiredCode(innerCode, sessionful);
   if (required !== null) return required;
@@ -227,6 +232,8 @@ function decideKind(
   // top-level code; only a required second-level code, which decided above, overrides that.
   const badGateway = status === 502 || status === 503;
   if (sessionful && badGateway) return "recreate-session";
+  // refreshSession names nothing but the session, so its 404 says the session has expired.
+  if (operation === "refreshSession" && status === 404) return "recreate-session";
 
   return kindForOptionalCode(innerCode) ?? kindForTopLevelCode(code) ?? kindForStatus(status);
 }
@@ -257,6 +264,9 @@ function fromGraphClientError(
   const succeeded = error.statusCode >= 200 && error.statusCode < 300;
   if (succeeded && isConnectionFailure(cleanCode(error.code), error)) {
     return cutOffSuccess(error.statusCode, context);
+  }
+  if (succeeded && cleanCode(error.code) === "SyntaxError") {
+    return unreadableSuccess(error, context);
   }
 
   const chain = readErrorChain(error.body);
@@ -289,6 +299,26 @@ function cutOffSuccess(status: number, context: ClassifyContext): WorkbookError 
   });
 }
 
+/**
+ * A success whose body was not the JSON Graph sends (a proxy's sign-in page, say): the
+ * request was carried out, but its answer cannot be used.
+ */
+function unreadableSuccess(error: GraphClientErrorLike, context: ClassifyContext): WorkbookError {
+  const reason = quotedMessage(error);
+  const what = reason === null ? "" : ` (${reason})`;
+  return new WorkbookError({
+    kind: "fatal",
+    operation: context.operation,
+    status: error.statusCode,
+    code: "malformedResponse",
+    innerCode: null,
+    detail:
+      `Graph answered ${error.statusCode}, so the request went through, but the body ` +
+      `could not be read as JSON${what}. Read back the effect of a write before sending ` +
+      "it again.",
+  });
+}
+
 /** Keeps the client's own code (e.g. `SyntaxError`) when the body held no Graph error. */
 function fallbackChain(error: GraphClientErrorLike): ErrorChain | null {
   const code = cleanCode(error.code);
@@ -306,6 +336,19 @@ function fromNoResponse(error: GraphClientErrorLike, context: ClassifyContext): 
   }
   const detail = `No response arrived (${what}).`;
   return simpleError("transient", detail, error, context);
+}
+
+/* The library's own words already say what was wrong with the call and what to do. */
+function usageFailure(error: Error, context: ClassifyContext): WorkbookError {
+  return new WorkbookError({
+    kind: "fatal",
+    operation: context.operation,
+    status: null,
+    code: null,
+    innerCode: null,
+    advice: error.message,
+    cause: error,
+  });
 }
 
 function simpleError(

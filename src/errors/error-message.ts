@@ -13,6 +13,8 @@ export interface MessageFields {
   attempts: number;
   requestId: string | null;
   detail: string | null;
+  /** Replaces the advice `kind` implies. */
+  advice: string | null;
 }
 
 const subjects: Record<GraphOperation, string> = {
@@ -29,7 +31,10 @@ const subjects: Record<GraphOperation, string> = {
  * what to do, then the optional detail and the request id.
  */
 export function describeError(fields: MessageFields): string {
-  const parts = [outcome(fields), advice(fields)];
+  const parts = [
+    outcome(fields),
+    fields.advice === null ? advice(fields) : endSentence(fields.advice),
+  ];
   if (fields.detail !== null) parts.push(endSentence(fields.detail));
   if (fields.requestId !== null) parts.push(`Request id: ${fields.requestId}.`);
   return parts.join(" ");
@@ -189,6 +194,13 @@ function fatalAdvice(fields: MessageFields): string {
       ? "Check that what the call names in the workbook (worksheet, table, range, chart) exists, " +
           "and that its path is relative to the workbook, such as /worksheets('Sheet1')."
       : "Check that the workbook's drive item id or path is right and that the file exists.";
+  }
+  if (fields.status !== null && fields.status >= 500) {
+    return (
+      "Graph failed on its side in a way it does not ask clients to retry; sending the " +
+      "same request again soon is unlikely to help. If it keeps failing, report the " +
+      "request id to Microsoft."
+    );
   }
   return (
     "Sending the same request again will fail the same way; " +

@@ -70,10 +70,22 @@ const hasLetterAndDigit = /^(?=.*[A-Za-z])(?=.*[0-9])/;
  * in any shape) are masked too.
  */
 export function quoteServerText(text: string): string {
-  const masked = text.replace(opaqueRun, (run) =>
-    hasLetterAndDigit.test(run) ? "[redacted]" : run,
-  );
-  return quote(masked);
+  return quote(maskOpaque(text));
+}
+
+/** Replaces each long opaque run in `text` (see {@link quoteServerText}) with `[redacted]`. */
+export function maskOpaque(text: string): string {
+  return text.replace(opaqueRun, (run) => (hasLetterAndDigit.test(run) ? "[redacted]" : run));
+}
+
+const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Masks a request id that is not a GUID: Graph's request ids are GUIDs, so anything else
+ * in their place may be an echo of what the server was sent.
+ */
+export function maskRequestId(id: string): string {
+  return guid.test(id) ? id : maskOpaque(id);
 }
 
 function truncate(text: string, maxLength: number): string {

@@ -1,7 +1,7 @@
 import { ERROR_KINDS, type ErrorKind, isRetryableKind } from "./error-kind";
 import { describeError, type MessageFields } from "./error-message";
 import type { GraphOperation } from "./graph-operation";
-import { cleanText, MAX_CODE_LENGTH } from "./safe-text";
+import { cleanText, MAX_CODE_LENGTH, maskOpaque, maskRequestId } from "./safe-text";
 
 export type { GraphOperation } from "./graph-operation";
 
@@ -35,6 +35,12 @@ export interface WorkbookErrorInit {
    * are removed and it is capped.
    */
   detail?: string;
+  /**
+   * What to do, in place of the advice the message takes from `kind`: for code that already
+   * acted on the failure (the store, when it replaced the session or would not repeat a
+   * write). Cleaned and capped like `detail`.
+   */
+  advice?: string;
   /** The original failure, e.g. the Graph client's error. Never part of `toJSON()`. */
   cause?: unknown;
 }
@@ -54,6 +60,7 @@ export interface WorkbookErrorJSON {
   retryable: boolean;
   requestId: string | null;
   detail: string | null;
+  advice: string | null;
 }
 
 const MAX_DETAIL_LENGTH = 600;
@@ -96,6 +103,8 @@ export class WorkbookError extends Error {
    * store did not send the call again), or null.
    */
   declare readonly detail: string | null;
+  /** The advice given in place of the one `kind` implies, or null. */
+  declare readonly advice: string | null;
   /** True when the failed request itself may be sent again (`throttled` or `transient`). */
   declare readonly retryable: boolean;
 
@@ -128,6 +137,7 @@ export class WorkbookError extends Error {
       retryable: this.retryable,
       requestId: this.requestId,
       detail: this.detail,
+      advice: this.advice,
     };
   }
 }
@@ -167,6 +177,7 @@ export function workbookErrorInit(error: WorkbookError): WorkbookErrorInit {
     requestId: error.requestId,
   };
   if (error.detail !== null) init.detail = error.detail;
+  if (typeof error.advice === "string") init.advice = error.advice;
   if (Object.hasOwn(error, "cause")) init.cause = error.cause;
   return init;
 }
@@ -182,8 +193,8 @@ function normalize(init: WorkbookErrorInit): Fields {
       `WorkbookError kind must be one of ${ERROR_KINDS.join(", ")}, got ${String(init.kind)}.`,
     );
   }
-  const code = cleanOptional(init.code, MAX_CODE_LENGTH);
-  const innerCode = cleanOptional(init.innerCode, MAX_CODE_LENGTH);
+  const code = cleanServerCode(init.code);
+  const innerCode = cleanServerCode(init.innerCode);
   return {
     kind: init.kind,
     operation: init.operation,
@@ -193,8 +204,9 @@ function normalize(init: WorkbookErrorInit): Fields {
     codes: normalizeCodes(init.codes, code, innerCode),
     retryAfterMs: normalizeCooldown(init.retryAfterMs),
     attempts: normalizeAttempts(init.attempts),
-    requestId: cleanOptional(init.requestId, MAX_REQUEST_ID_LENGTH),
+    requestId: cleanRequestId(init.requestId),
     detail: cleanOptional(init.detail, MAX_DETAIL_LENGTH),
+    advice: cleanOptional(init.advice, MAX_DETAIL_LENGTH),
   };
 }
 
@@ -204,13 +216,24 @@ function cleanOptional(value: string | null | undefined, maxLength: number): str
   return clean === "" ? null : clean;
 }
 
+/* Codes and request ids come from the server, which may echo a token it was sent. */
+function cleanServerCode(value: string | null | undefined): string | null {
+  const clean = cleanOptional(value, MAX_CODE_LENGTH);
+  return clean === null ? null : maskOpaque(clean);
+}
+
+function cleanRequestId(value: string | null | undefined): string | null {
+  const clean = cleanOptional(value, MAX_REQUEST_ID_LENGTH);
+  return clean === null ? null : maskRequestId(clean);
+}
+
 function normalizeCodes(
   codes: readonly string[] | undefined,
   code: string | null,
   innerCode: string | null,
 ): readonly string[] {
   const given = codes ?? [code, innerCode];
-  const clean = given.map((item) => cleanOptional(item, MAX_CODE_LENGTH));
+  const clean = given.map(cleanServerCode);
   return Object.freeze(clean.filter((item): item is string => item !== null));
 }
 

@@ -13,11 +13,14 @@ export interface GraphPath {
 /**
  * Checks that a URL from a Graph response (a `Location` or `resourceLocation`)
  * points at the Graph host the client talks to, and returns it relative to that
- * host. A URL on any other host is refused: following it would send the
- * caller's token to a server it was never meant for.
+ * host. A relative URL is resolved against `requestUrl`, the URL of the request
+ * whose answer carried it, as RFC 9110 (section 10.2.2) says. A URL on any other
+ * host is refused: following it would send the caller's token to a server it was
+ * never meant for.
  */
 export function resolveGraphLocation(
   location: unknown,
+  requestUrl: string,
   graphBaseUrl: string,
   operation: GraphOperation,
 ): GraphPath {
@@ -29,7 +32,7 @@ export function resolveGraphLocation(
   }
 
   const base = new URL(graphBaseUrl);
-  const url = parseUrl(location, base, operation);
+  const url = parseUrl(location, requestUrl, operation);
   if (url.origin !== base.origin) {
     throw foreignHost(operation, url.host, base.host);
   }
@@ -52,9 +55,19 @@ export function resolveGraphLocation(
   return { version, path };
 }
 
-function parseUrl(location: string, base: URL, operation: GraphOperation): URL {
+/**
+ * The absolute URL of `target` under the Graph base URL, as the Graph client
+ * builds it from its base URL, the version and the path.
+ */
+export function graphUrl(graphBaseUrl: string, target: GraphPath): string {
+  const base = new URL(graphBaseUrl);
+  const root = base.pathname.replace(/\/+$/, "");
+  return `${base.origin}${root}/${target.version}${target.path}`;
+}
+
+function parseUrl(location: string, requestUrl: string, operation: GraphOperation): URL {
   try {
-    return new URL(location, base);
+    return new URL(location, requestUrl);
   } catch {
     throw malformedResponse(
       operation,

@@ -1,4 +1,4 @@
-import { quote } from "../errors/safe-text";
+import { quoteServerText } from "../errors/safe-text";
 import { malformedResponse } from "./malformed-response";
 import { ownProperty } from "./session-body";
 
@@ -31,7 +31,7 @@ export function readOperationProgress(body: unknown): OperationProgress {
   if (!progress) {
     throw malformedResponse(
       "pollOperation",
-      `Graph's answer has an unknown operation status ${quote(status)}.`,
+      `Graph's answer has an unknown operation status ${quoteServerText(status)}.`,
     );
   }
   return progress;

@@ -20,11 +20,13 @@ import {
   errorFromFailedOperation,
   errorFromResponse,
 } from "../errors/classify";
+import { usageError } from "../errors/usage-error";
 import type { GraphOperation, WorkbookError } from "../errors/workbook-error";
 import { describeValue } from "../options/read-option";
 import type { ResolvedBackoff } from "../retry/backoff";
 import { retryWithBackoff } from "../retry/retry-with-backoff";
 import type { WorkbookSession } from "../state/session-state";
+import { keepAnswerHeaders } from "./answer-headers";
 import { attemptTimedOut } from "./attempt-timed-out";
 import { hasControlCharacter, hasDotSegment, isPlainClientPath } from "./client-path";
 import {
@@ -33,7 +35,7 @@ import {
   fromIrrevocable,
   type HandOver,
 } from "./from-abortable";
-import { type GraphPath, resolveGraphLocation } from "./graph-location";
+import { type GraphPath, graphUrl, resolveGraphLocation } from "./graph-location";
 import { readOperationProgress } from "./operation-status";
 import { type AnswerWatcher, retriesOff } from "./retries-off";
 import { discardBody, ownProperty, readJsonBody, readSessionBody } from "./session-body";
@@ -98,10 +100,16 @@ export type CreateOutcome =
 export class SessionApi {
   readonly #config: SessionApiConfig;
   readonly #retriesOff: MiddlewareOptions[];
+  /** Where createSession is sent, which a relative `Location` in its answer is resolved against. */
+  readonly #createSessionUrl: string;
 
   constructor(config: SessionApiConfig) {
     this.#config = config;
     this.#retriesOff = retriesOff(config.client) as MiddlewareOptions[];
+    this.#createSessionUrl = graphUrl(config.graphBaseUrl, {
+      version: clientVersion(config.client),
+      path: this.#workbookPath("/createSession"),
+    });
   }
 
   /**
@@ -154,8 +162,11 @@ export class SessionApi {
 
   /**
    * A request to a path under the workbook (e.g. `/worksheets`), carrying the
-   * session header, the signal, and no client-side retries. `watch` sees the
-   * answers Graph may attach a `Retry-After` to (see {@link retriesOff}).
+   * session header, the signal, and no client-side retries. Each error it fails
+   * with carries the headers of its own answer, whatever the status and body (see
+   * {@link keepAnswerHeaders}). Only when the Graph client is not built as this
+   * relies on does `watch` see answers instead: those Graph may attach a
+   * `Retry-After` to (see {@link retriesOff}).
    */
   workbookRequest(
     path: string,
@@ -164,26 +175,33 @@ export class SessionApi {
     watch?: AnswerWatcher,
   ): GraphRequest {
     if (!isPlainClientPath(path)) {
-      throw new RangeError(
-        `The workbook path ${describeValue(path)} contains "://"; the Graph client would send ` +
-          "it to the host written there. Percent-encode the value that holds the URL.",
+      throw usageError(
+        new RangeError(
+          `The workbook path ${describeValue(path)} contains "://"; the Graph client would send ` +
+            "it to the host written there. Percent-encode the value that holds the URL.",
+        ),
       );
     }
     if (hasControlCharacter(path)) {
-      throw new RangeError(
-        `The workbook path ${describeValue(path)} holds a control character, which a URL ` +
-          "cannot carry. Percent-encode it, or remove it.",
+      throw usageError(
+        new RangeError(
+          `The workbook path ${describeValue(path)} holds a control character, which a URL ` +
+            "cannot carry. Percent-encode it, or remove it.",
+        ),
       );
     }
     if (hasDotSegment(path)) {
-      throw new RangeError(
-        `The workbook path ${describeValue(path)} has a '.' or '..' step, which would lead ` +
-          "out of the workbook. Percent-encode names that contain dots and slashes.",
+      throw usageError(
+        new RangeError(
+          `The workbook path ${describeValue(path)} has a '.' or '..' step, which would lead ` +
+            "out of the workbook. Percent-encode names that contain dots and slashes.",
+        ),
       );
     }
     const request = this.#request(this.#workbookPath(path), signal);
-    if (watch)
+    if (!keepAnswerHeaders(request) && watch) {
       request.middlewareOptions(retriesOff(this.#config.client, watch) as MiddlewareOptions[]);
+    }
     return request.header(SESSION_HEADER, sessionId);
   }
 
@@ -206,14 +224,22 @@ export class SessionApi {
     return this.#exchange(operation, send, discardBody, true);
   }
 
+  /*
+   * A relative location is resolved against the URL of the request whose answer
+   * carried it: the `Location` against createSession's, the `resourceLocation`
+   * against the operation's.
+   */
   #awaitOperation(location: string | null, persistChanges: boolean): Observable<WorkbookSession> {
-    return defer(() => this.#pollUntilDone(this.#follow(location, "pollOperation"), 0)).pipe(
-      switchMap((operation) => {
-        const target = this.#follow(ownProperty(operation, "resourceLocation"), "getSessionInfo");
-        return this.#getJson("getSessionInfo", target);
-      }),
-      map((body) => readSessionBody(body, "getSessionInfo", persistChanges)),
-    );
+    return defer(() => {
+      const poll = this.#follow(location, this.#createSessionUrl, "pollOperation");
+      return this.#pollUntilDone(poll, 0).pipe(
+        switchMap((operation) => {
+          const resource = ownProperty(operation, "resourceLocation");
+          const pollUrl = graphUrl(this.#config.graphBaseUrl, poll);
+          return this.#getJson("getSessionInfo", this.#follow(resource, pollUrl, "getSessionInfo"));
+        }),
+      );
+    }).pipe(map((body) => readSessionBody(body, "getSessionInfo", persistChanges)));
   }
 
   /** Polls with a doubling wait until the operation is no longer pending. */
@@ -263,8 +289,8 @@ export class SessionApi {
     );
   }
 
-  #follow(location: unknown, operation: GraphOperation): GraphPath {
-    return resolveGraphLocation(location, this.#config.graphBaseUrl, operation);
+  #follow(location: unknown, requestUrl: string, operation: GraphOperation): GraphPath {
+    return resolveGraphLocation(location, requestUrl, this.#config.graphBaseUrl, operation);
   }
 
   /**
@@ -322,6 +348,18 @@ export class SessionApi {
     const request = this.#config.client.api(path).middlewareOptions(this.#retriesOff);
     return signal ? request.option("signal", signal) : request;
   }
+}
+
+/*
+ * The Graph client keeps the API version it sends requests with, createSession
+ * among them, in a field it does not declare public. Graph's default is assumed
+ * when it cannot be read.
+ */
+function clientVersion(client: Client): string {
+  const version = (client as unknown as { config?: { defaultVersion?: unknown } }).config
+    ?.defaultVersion;
+  const trimmed = typeof version === "string" ? version.replace(/^\/+|\/+$/g, "") : "";
+  return trimmed === "" ? "v1.0" : trimmed;
 }
 
 function createSessionBody(request: CreateSessionRequest): Record<string, boolean> {

@@ -11,7 +11,8 @@ const MAX_BODY_BYTES = 256 * 1024;
 /**
  * Reads a session from a Graph body (`{ id, persistChanges }`). The id becomes a
  * request header later, so anything that is not a non-empty run of visible ASCII
- * is refused rather than sent.
+ * is refused rather than sent. The session persists only when both the request and
+ * Graph's answer say so.
  */
 export function readSessionBody(
   body: unknown,
@@ -29,8 +30,11 @@ export function readSessionBody(
     );
   }
 
+  // Graph may refuse to save (a file the user may only view), so its false stands; its
+  // true for a scratch session was once a known echo bug, so a requested false stands too.
   const persist = ownProperty(body, "persistChanges");
-  return { id, persistChanges: typeof persist === "boolean" ? persist : requestedPersistChanges };
+  const granted = typeof persist === "boolean" ? persist : requestedPersistChanges;
+  return { id, persistChanges: granted && requestedPersistChanges };
 }
 
 /** Parses a response's JSON body, or fails with an error naming the operation. */

@@ -109,33 +109,39 @@ function trimAddress(input: string): string {
 function fill(shape: string, parts: string[], input: string, optionName: string): string {
   let index = 0;
   return shape.replace(PLACEHOLDER, (placeholder) => {
-    const encoded = encodePart(parts[index++] ?? "", input, optionName);
-    return placeholder === "PATH" ? `root:/${encoded}:` : encoded;
+    const isPath = placeholder === "PATH";
+    const encoded = encodePart(parts[index++] ?? "", isPath, input, optionName);
+    return isPath ? `root:/${encoded}:` : encoded;
   });
 }
 
 /** Checks and encodes an id (one segment) or an item path (segments joined by `/`). */
-function encodePart(part: string, input: string, optionName: string): string {
+function encodePart(part: string, isPath: boolean, input: string, optionName: string): string {
   const segments = part.split("/");
-  for (const segment of segments) checkSegment(segment, input, optionName);
+  for (const segment of segments) checkSegment(segment, isPath, input, optionName);
   return segments.map(encodeSegment).join("/");
 }
 
 const PERCENT_ESCAPE = /%[0-9a-f]{2}/i;
 
-function checkSegment(segment: string, input: string, optionName: string): void {
-  const reason = unsafeReason(segment);
+function checkSegment(segment: string, isPath: boolean, input: string, optionName: string): void {
+  const reason = unsafeReason(segment, isPath);
   if (reason) throw new RangeError(`${optionName} ${describeValue(input)} ${reason}`);
 }
 
-function unsafeReason(segment: string): string | null {
-  if (segment.trim() === "") return "has an empty name in it.";
-  if (segment === "." || segment === "..") return "has a '.' or '..' step in it.";
+function unsafeReason(segment: string, isPath: boolean): string | null {
+  if (segment.trim() === "") {
+    return "has an empty name in it (two slashes in a row, or only spaces); remove it.";
+  }
+  if (segment === "." || segment === "..") {
+    return "has a '.' or '..' step in it, which would lead out of the item; name the item without it.";
+  }
   if (hasControlCharacter(segment) || /[?#\\]/.test(segment)) {
-    return (
-      "contains '?', '#', '\\' or a control character, which this form cannot carry; " +
-      "address the item by id instead."
-    );
+    return isPath
+      ? "contains '?', '#', '\\' or a control character, which this form cannot carry; " +
+          "address the item by id instead."
+      : "contains '?', '#', '\\' or a control character; pass the item's address alone, " +
+          "without a query or fragment.";
   }
   if (PERCENT_ESCAPE.test(segment)) {
     return "looks percent-encoded; pass names as they are and the store encodes them.";

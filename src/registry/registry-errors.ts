@@ -18,7 +18,7 @@ export function conflictingSetting(
 ): Error {
   return new Error(
     `SessionRegistry cannot lend workbook ${describeValue(workbook)} with ${name}: ` +
-      `${describeValue(asked[name])}: its shared store was made with ${name}: ` +
+      `${describeValue(asked[name])}, since its shared store was made with ${name}: ` +
       `${describeValue(existing[name])}, and every user of a workbook shares one session. ` +
       "Ask for the same options everywhere, or acquire again once every lease is released " +
       "and the grace period is over.",

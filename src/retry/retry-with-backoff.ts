@@ -172,8 +172,8 @@ function cooldownTooLong(error: WorkbookError, policy: ResolvedBackoff): Workboo
   const asked = formatSeconds(error.retryAfterMs ?? 0);
   const limit = formatSeconds(policy.maxRetryAfter);
   const reason =
-    `The server asked to wait ${asked}, longer than the ${limit} this retry policy accepts ` +
-    "(maxRetryAfter), so the request was not sent again.";
+    `Its Retry-After (${asked}) is longer than the ${limit} this retry policy accepts ` +
+    "(maxRetryAfter; retry.maxRetryAfter on a store), so the request was not sent again.";
 
   const init: WorkbookErrorInit = workbookErrorInit(error);
   init.detail = error.detail === null ? reason : `${reason} ${error.detail}`;

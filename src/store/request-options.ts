@@ -1,3 +1,4 @@
+import { usageError } from "../errors/usage-error";
 import { describeValue, readBoolean, readDelay } from "../options/read-option";
 import type { RequestOptions } from "./session-context";
 
@@ -14,7 +15,12 @@ export function checkRequestOptions(
   options: unknown,
   defaultTimeout: number,
 ): CheckedRequestOptions {
-  if (typeof options !== "object" || options === null || isAbortSignal(options)) {
+  if (isAbortSignal(options)) {
+    throw new TypeError(
+      "request() was given an AbortSignal as its options; pass it as { signal }.",
+    );
+  }
+  if (typeof options !== "object" || options === null) {
     throw new TypeError(
       `request() options must be an object such as { signal }, got ${describeValue(options)}.`,
     );
@@ -49,9 +55,11 @@ export function checkCallResult<T>(result: Promise<T> | unknown): Promise<T> {
     typeof (result as { then?: unknown }).then === "function";
   if (thenable) return result as Promise<T>;
 
-  throw new TypeError(
-    `The workbook call given to request() returned ${describeValue(result)}, not a promise; ` +
-      "return the Graph request's promise, such as return ctx.api(path).get().",
+  throw usageError(
+    new TypeError(
+      `The workbook call given to request() returned ${describeValue(result)}, not a promise; ` +
+        "return the Graph request's promise, such as return ctx.api(path).get().",
+    ),
   );
 }
 

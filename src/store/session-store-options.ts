@@ -265,13 +265,18 @@ const MIN_REFRESH_AFTER = 1000;
 function resolveKeepAlive(value: SessionStoreOptions["keepAlive"]): ResolvedKeepAlive | null {
   if (value === false) return null;
   if (value !== undefined && (typeof value !== "object" || value === null)) {
-    throw new TypeError(`keepAlive must be false or an object, got ${describeValue(value)}.`);
+    throw new TypeError(
+      `keepAlive must be false or an object, got ${describeValue(value)}; leave it out, or ` +
+        "pass {}, to keep the session alive with the default timings.",
+    );
   }
   const expiresAfter = readDelay(value?.expiresAfter, "keepAlive.expiresAfter", 300_000, 1);
   const margin = readDelay(value?.margin, "keepAlive.margin", 60_000, 0);
   if (margin >= expiresAfter) {
+    const hint = leftAtDefault(value, "keepAlive", ["margin", "expiresAfter"]);
     throw new RangeError(
-      `keepAlive.margin (${margin}) must be less than keepAlive.expiresAfter (${expiresAfter}).`,
+      `keepAlive.margin (${margin}) must be less than keepAlive.expiresAfter ` +
+        `(${expiresAfter})${hint}.`,
     );
   }
   const refreshAfter = expiresAfter - margin;
@@ -283,6 +288,18 @@ function resolveKeepAlive(value: SessionStoreOptions["keepAlive"]): ResolvedKeep
     );
   }
   return { expiresAfter, refreshAfter };
+}
+
+/* Names the one of two clashing options the caller left at its default, and may not know of. */
+function leftAtDefault(
+  given: object | undefined,
+  group: string,
+  names: readonly [string, string],
+): string {
+  const unset = names.find(
+    (name) => (given as Record<string, unknown> | undefined)?.[name] === undefined,
+  );
+  return unset === undefined ? "" : `; ${group}.${unset} was left at its default, set it too`;
 }
 
 function readCount(value: unknown, name: string, fallback: number): number {
@@ -360,8 +377,10 @@ function resolvePoll(poll: SessionStoreOptions["poll"]): ResolvedStoreOptions["p
     );
   }
   if (initialInterval > maxInterval) {
+    const hint = leftAtDefault(poll, "poll", ["initialInterval", "maxInterval"]);
     throw new RangeError(
-      `poll.initialInterval (${initialInterval}) must not exceed poll.maxInterval (${maxInterval}).`,
+      `poll.initialInterval (${initialInterval}) must not exceed poll.maxInterval ` +
+        `(${maxInterval})${hint}.`,
     );
   }
   return { initialInterval, maxInterval };

@@ -816,7 +816,8 @@ export class SessionStore {
     tries: Tries,
   ) {
     const { scheduler } = this.#options;
-    // The last answer Graph may have paced with Retry-After, for errors that lost its headers.
+    // For a client without the request internals the store reads headers from: the last
+    // answer Graph may have paced with Retry-After, for errors that lost its headers.
     let answer: Response | undefined;
     const watch = (response: Response) => {
       answer = response;

@@ -83,16 +83,22 @@ export function cooldownTooLong(operation: GraphOperation, waitMs: number, limit
   });
 }
 
-/** A non-persistent session was lost, so replaying a call would drop its earlier changes. */
+/**
+ * A non-persistent session was lost, so running a call made before the loss in the new
+ * session would run it without the changes it may depend on.
+ */
 export function scratchSessionLost(error: WorkbookError): WorkbookError {
+  const lost =
+    "The session was created with persistChanges: false and was lost, so the changes " +
+    "made in it are gone.";
   return new WorkbookError({
     ...workbookErrorInit(error),
     kind: "session-lost",
-    detail:
-      "The session was created with persistChanges: false and Graph ended it, so the " +
-      "changes made in it are gone. This call was made before that and was not run in " +
-      "the new session, where those changes are missing; redo the work from the start, " +
-      "or set replayAfterChangesLost on calls that do not depend on earlier changes.",
+    advice:
+      "The store opens a new session, but calls made before the loss are not run in it, " +
+      "since the changes they may depend on are missing there: redo the work from the " +
+      "start, or set replayAfterChangesLost on calls that do not depend on earlier changes.",
+    detail: error.detail === null ? lost : `${lost} ${error.detail}`,
     cause: error,
   });
 }
@@ -106,15 +112,15 @@ export function writeNotRepeated(
   method: string,
   replay: boolean,
 ): WorkbookError {
-  const notDone = replay ? "not replayed in the new session" : "not sent again";
-  const sentence =
-    `The call was ${notDone}: Graph carried out a ${method} it sent before this ` +
-    "failure, or may have, and running the call again would repeat it. Check the " +
-    "workbook and send only what is left of the call; mark calls that may run twice " +
-    "idempotent.";
+  const notDone = replay
+    ? "The session was replaced, but the call was not replayed in the new one"
+    : "The call was not sent again";
   return new WorkbookError({
     ...workbookErrorInit(error),
-    detail: error.detail === null ? sentence : `${sentence} ${error.detail}`,
+    advice:
+      `${notDone}: Graph carried out a ${method} it sent before this failure, or may ` +
+      "have, and running the call again would repeat it. Check the workbook and send " +
+      "only what is left of the call; mark calls that may run twice idempotent.",
   });
 }
 

@@ -1,12 +1,13 @@
 import { describeValue, readBoolean, readDelay, readFunction } from "../options/read-option";
 import type { Fault } from "./fault";
 import { checkFaultEffect } from "./fault-effect";
+import {
+  FORBIDDEN_IN_HEADER_VALUE,
+  HEADER_NAME_RULE,
+  HEADER_VALUE_RULE,
+  HTTP_TOKEN,
+} from "./header-rules";
 
-/** RFC 9110 token characters, the only ones Node accepts in a header name. */
-const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** What Node refuses in a header value: control characters (tab aside) and anything past U+00FF. */
-const FORBIDDEN_IN_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const HEADER_VALUE_RULE = "without line breaks, control characters or characters past U+00FF";
 /** Headers that say where an answer ends; a wrong one leaves the client waiting for ever. */
 const FRAMING_HEADERS = new Set(["content-length", "transfer-encoding", "connection"]);
 
@@ -136,8 +137,7 @@ function checkHeader(name: string, value: unknown): string {
   }
   if (!HTTP_TOKEN.test(name)) {
     throw new RangeError(
-      `A fault's header name must be an HTTP token (letters, digits and !#$%&'*+-.^_\`|~), ` +
-        `got ${describeValue(name)}.`,
+      `A fault's header name must be ${HEADER_NAME_RULE}, got ${describeValue(name)}.`,
     );
   }
   if (typeof value !== "string") {

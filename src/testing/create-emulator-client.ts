@@ -7,6 +7,7 @@ import {
 } from "@microsoft/microsoft-graph-client";
 import { describeValue } from "../options/read-option";
 import { EmulatorForwardingHandler } from "./emulator-forwarding-handler";
+import { readRecord, refuseUnknownKeys } from "./read-setting";
 import type { WorkbookEmulator } from "./workbook-emulator";
 
 /** Options of {@link createEmulatorClient}. */
@@ -36,9 +37,9 @@ export function createEmulatorClient(
   target: WorkbookEmulator | string,
   options: EmulatorClientOptions = {},
 ): Client {
-  const graphBaseUrl = options.graphBaseUrl ?? "https://graph.microsoft.com/";
+  const { token = "emulator-token", graphBaseUrl = "https://graph.microsoft.com/" } =
+    checkClientOptions(options);
   const origin = emulatorOrigin(target);
-  const token = options.token ?? "emulator-token";
   const authProvider = {
     getAccessToken: async () => (typeof token === "string" ? token : token()),
   };
@@ -52,6 +53,29 @@ export function createEmulatorClient(
       new EmulatorForwardingHandler(origin, graphBaseUrl),
     ],
   });
+}
+
+function checkClientOptions(options: unknown): EmulatorClientOptions {
+  const record = readRecord(options, "createEmulatorClient's options") ?? {};
+  const token = record.token;
+  if (token !== undefined && typeof token !== "string" && typeof token !== "function") {
+    throw new TypeError(
+      "createEmulatorClient's token must be a string or a function resolving to one, " +
+        `got ${describeValue(token)}.`,
+    );
+  }
+  const graphBaseUrl = record.graphBaseUrl;
+  if (
+    graphBaseUrl !== undefined &&
+    (typeof graphBaseUrl !== "string" || !isHttpUrl(graphBaseUrl))
+  ) {
+    throw new TypeError(
+      "createEmulatorClient's graphBaseUrl must be an http(s) URL such as " +
+        `"https://graph.microsoft.com/", got ${describeValue(graphBaseUrl)}.`,
+    );
+  }
+  refuseUnknownKeys(record, ["token", "graphBaseUrl"], "createEmulatorClient", "option");
+  return record as EmulatorClientOptions;
 }
 
 /** The emulator's origin without a trailing slash; a string must be an http(s) URL. */

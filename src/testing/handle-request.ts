@@ -63,6 +63,8 @@ async function recordAndAnswer(
     body: call.body.value,
     sessionId: headers[SESSION_HEADER] ?? null,
   });
+  // Whatever the request meets (a fault, a missing token), its workbook is now one a test may read.
+  if (call.address !== undefined) runtime.state.workbooks.get(call.address.key);
   const environment = {
     localOrigin: runtime.localOrigin(),
     settings: () => runtime.state.settings,

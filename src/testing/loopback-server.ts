@@ -49,7 +49,8 @@ function closer(server: ReturnType<typeof createServer>, sockets: Set<Socket>) {
   };
 }
 
-function isLoopback(host: string): boolean {
+/** Whether `host` names this machine: `localhost`, `::1` or a 127.x.x.x address. */
+export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 

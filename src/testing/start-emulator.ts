@@ -2,7 +2,9 @@ import type { EmulatorOptions } from "./emulator-options";
 import { WorkbookEmulator } from "./workbook-emulator";
 
 /**
- * Starts a workbook emulator on a loopback port and resolves once it is listening.
+ * Starts a workbook emulator on a loopback port and resolves once it is listening. Rejects with a
+ * RangeError for a key it does not know (a misspelt one would leave a default in place) and with
+ * a TypeError or RangeError, naming the setting, for a value it could not use.
  *
  * @example
  * const emulator = await startEmulator({ requireToken: "t" });

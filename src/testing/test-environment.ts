@@ -1,4 +1,6 @@
 import type { EnvironmentChange, SessionEnvironment } from "../environment/session-environment";
+import { readBoolean } from "../options/read-option";
+import { readRecord, refuseUnknownKeys } from "./read-setting";
 
 /** The state a {@link createTestEnvironment} environment starts in. */
 export interface TestEnvironmentOptions {
@@ -45,8 +47,9 @@ type Listener = (change: EnvironmentChange) => void;
  * ```
  */
 export function createTestEnvironment(initial: TestEnvironmentOptions = {}): TestEnvironment {
-  let visible = initial.visible ?? true;
-  let online = initial.online ?? true;
+  const options = checkOptions(initial);
+  let visible = options.visible ?? true;
+  let online = options.online ?? true;
   const watchers = createWatchers();
 
   const setVisible = (next: boolean) => {
@@ -74,6 +77,18 @@ export function createTestEnvironment(initial: TestEnvironmentOptions = {}): Tes
     get listenerCount() {
       return watchers.count();
     },
+  };
+}
+
+/** Refuses a misspelt key, which would leave the environment starting in another state. */
+function checkOptions(initial: unknown): TestEnvironmentOptions {
+  const record = readRecord(initial, "createTestEnvironment's options") ?? {};
+  const visible = readBoolean(record.visible, "createTestEnvironment's visible");
+  const online = readBoolean(record.online, "createTestEnvironment's online");
+  refuseUnknownKeys(record, ["visible", "online"], "createTestEnvironment", "option");
+  return {
+    ...(visible === undefined ? {} : { visible }),
+    ...(online === undefined ? {} : { online }),
   };
 }
 

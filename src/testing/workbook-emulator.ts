@@ -1,10 +1,12 @@
 import { describeValue } from "../options/read-option";
 import type { CellRange } from "./a1-range";
 import { parseA1Range } from "./a1-range";
+import { checkEmulatorOptions, checkSettingsPatch } from "./check-settings";
 import type { EmulatorOptions, EmulatorSettings } from "./emulator-options";
 import { EmulatorState } from "./emulator-state";
 import type { Fault, FaultTarget } from "./fault";
 import { FaultScript } from "./fault-script";
+import { findWorkbook } from "./find-workbook";
 import type { RequestRuntime } from "./handle-request";
 import { handleRequest } from "./handle-request";
 import type { LoopbackServer } from "./loopback-server";
@@ -14,7 +16,7 @@ import type { RecordedRequest } from "./recorded-request";
 import { RequestLog } from "./request-log";
 import type { RouteName } from "./route-name";
 import type { EmulatedSessionInfo } from "./session-registry";
-import type { CellValue } from "./workbook-view";
+import type { CellValue, WorkbookView, WorksheetInfo } from "./workbook-view";
 
 /**
  * A local HTTP server that answers Microsoft Graph workbook requests the way Graph does: sessions
@@ -34,8 +36,8 @@ export class WorkbookEmulator {
 
   /** Starts an emulator; same as {@link startEmulator}. */
   static async start(options: EmulatorOptions = {}): Promise<WorkbookEmulator> {
-    const { port = 0, host = "127.0.0.1", maxRecordedRequests, ...settings } = options;
-    const emulator = new WorkbookEmulator(settings, readRequestLimit(maxRecordedRequests));
+    const { port, host, maxRecordedRequests, settings } = checkEmulatorOptions(options);
+    const emulator = new WorkbookEmulator(settings, maxRecordedRequests);
     const runtime = emulator.runtime();
     emulator.server = await listenOnLoopback(host, port, (request, response) => {
       void handleRequest(runtime, request, response);
@@ -91,10 +93,11 @@ export class WorkbookEmulator {
   /**
    * Changes settings while running. Keys passed replace the current ones; the nested objects
    * (`asyncCreate`, `sessionLifetime`, `expiredSessionError`) merge key by key; a key passed as
-   * `undefined` goes back to its default.
+   * `undefined` goes back to its default. Throws, changing nothing, for a key the emulator does
+   * not know or a value it could not use, as {@link startEmulator} does.
    */
   configure(settings: EmulatorSettings): void {
-    this.state.configure(settings);
+    this.state.configure(checkSettingsPatch(settings));
   }
 
   /** Sessions that are still live by the emulator clock. */
@@ -119,20 +122,25 @@ export class WorkbookEmulator {
   /**
    * Reads cells of a workbook as stored, without any non-persistent session's changes.
    * `workbook` is a key such as `item:ABC` or `path:folder/Book.xlsx`; `address` is A1 style.
+   * A key no request has addressed reads as an empty workbook. Throws for text that is not a key
+   * (such as the driveItem address `/me/drive/items/ABC`), a worksheet or a bad address.
    */
   readRange(workbook: string, sheet: string, address: string): CellValue[][] {
-    const data = this.state.workbooks.get(workbook);
-    const info = data.worksheet(sheet);
-    const range: CellRange | undefined = parseA1Range(address);
-    if (info === undefined || range === undefined) {
-      throw new RangeError(`Cannot read ${sheet}!${address}: no such worksheet or bad address.`);
-    }
-    return readRange(data, info.id, range);
+    const data = findWorkbook(this.state.workbooks, workbook);
+    const info = findWorksheet(data, workbook, sheet);
+    return readRange(data, info.id, checkA1Range(address));
   }
 
-  /** Rows of a table as stored, without any non-persistent session's changes. */
+  /**
+   * Rows of a table as stored, without any non-persistent session's changes; none for a table
+   * nobody added rows to. Throws for text that is not a workbook key, as `readRange` does.
+   */
   readTableRows(workbook: string, table: string): readonly (readonly CellValue[])[] {
-    return this.state.workbooks.get(workbook).tableRows(table);
+    const data = findWorkbook(this.state.workbooks, workbook);
+    if (typeof table !== "string") {
+      throw new TypeError(`A table name must be a string, got ${describeValue(table)}.`);
+    }
+    return data.tableRows(table);
   }
 
   /** Stops the server and destroys open connections, hung ones included; safe to call twice. */
@@ -151,11 +159,22 @@ export class WorkbookEmulator {
   }
 }
 
-function readRequestLimit(limit: number | undefined): number {
-  if (limit === undefined) return Number.POSITIVE_INFINITY;
-  if (limit === Number.POSITIVE_INFINITY || (Number.isSafeInteger(limit) && limit >= 0))
-    return limit;
+function findWorksheet(data: WorkbookView, workbook: string, sheet: unknown): WorksheetInfo {
+  const info = typeof sheet === "string" ? data.worksheet(sheet) : undefined;
+  if (info !== undefined) return info;
+
+  const names = data.worksheets().map((worksheet) => describeValue(worksheet.name));
   throw new RangeError(
-    `maxRecordedRequests must be an integer ≥ 0 or Infinity, got ${describeValue(limit)}.`,
+    `The workbook ${describeValue(workbook)} has no worksheet ${describeValue(sheet)}; ` +
+      `its worksheets are ${names.join(", ")}.`,
+  );
+}
+
+function checkA1Range(address: unknown): CellRange {
+  const range = typeof address === "string" ? parseA1Range(address) : undefined;
+  if (range !== undefined) return range;
+  throw new RangeError(
+    `${describeValue(address)} is not a range address; give one cell or a rectangle in A1 ` +
+      'style, such as "B2" or "A1:C3", inside the worksheet (A1:XFD1048576).',
   );
 }

@@ -13,4 +13,14 @@ export class WorkbookStore {
     this.workbooks.set(key, created);
     return created;
   }
+
+  /** The workbook with this key, if any request has addressed it. */
+  find(key: string): WorkbookData | undefined {
+    return this.workbooks.get(key);
+  }
+
+  /** Keys of the workbooks addressed so far, in the order they were first addressed. */
+  keys(): string[] {
+    return [...this.workbooks.keys()];
+  }
 }

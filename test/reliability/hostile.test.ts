@@ -68,6 +68,12 @@ const ECHOES: readonly (readonly [string, string, Fault])[] = [
     "a header quoting it",
     { status: 400, headers: { "x-echo": BEARER, "request-id": BEARER } },
   ],
+  [
+    "bare-echo",
+    "a bare token as its request id",
+    { status: 400, headers: { "request-id": CANARY_TOKEN } },
+  ],
+  ["bare-echo", "a bare token as its second-level code", { status: 400, innerCode: CANARY_TOKEN }],
   ["reset", "a dropped connection", { drop: true }],
   ["reset", "a reset inside the answer", { truncateAfter: 4 }],
   ["hang", "an answer that never comes", { hang: true }],
@@ -105,6 +111,28 @@ describe.each(ECHOES.map(([kind, name, fault]) => [name, kind, fault] as const))
     );
   },
 );
+
+describe("the token, echoed as a long-running operation's status", () => {
+  it("is masked in the error and the state", async () => {
+    useVirtualTime();
+    const obs = new Observation(ledger, h);
+    h.emulator.configure({ asyncCreate: { mode: "async", runningPolls: 0 } });
+    obs.fault("operation", "bare-echo", {
+      status: 200,
+      contentType: "application/json",
+      body: JSON.stringify({ id: "op1", status: CANARY_TOKEN }),
+    });
+    const store = obs.watch(h.store());
+
+    const { error } = await driveUntilSettled(store.open(), 250);
+
+    expect(error).toMatchObject({ code: "malformedResponse" });
+    expect((error as Error).message).toContain("unknown operation status");
+    expect(countSecrets([error, String(error), store.getState()])).toBe(0);
+    expect(await obs.finish([store], { console: consoleLines })).toEqual(CLEAN);
+    ledger.scenario();
+  });
+});
 
 describe("the token, when a long-running creation points elsewhere", () => {
   it.each([
@@ -271,7 +299,10 @@ describe("workbook addresses with traversal and injection", () => {
     );
 
     expect(value?.error).toMatchObject({ kind: "fatal", operation: "request" });
-    expect(String(value?.error)).toMatch(/RangeError/);
+    expect(String(value?.error)).toMatch(
+      /The workbook path .* (contains ":\/\/"|has a '\.' or '\.\.' step)/,
+    );
+    expect(value?.error).toHaveProperty("cause", expect.any(RangeError));
     expect(h.emulator.requests.map((request) => request.route)).toEqual(["createSession"]);
     expect(store.getState().status).toBe("active");
     expect(await obs.finish([store])).toEqual(CLEAN);
