@@ -233,7 +233,7 @@ describe("how the store tells a write was not carried out", () => {
     expect((second?.time ?? Number.NaN) - (first?.time ?? Number.NaN)).toBeLessThan(10_000);
   });
 
-  it("says nothing of the write when the call would not have been sent again anyway", async () => {
+  it("says what went through also when the call would not have been sent again anyway", async () => {
     useVirtualTime();
     const store = h.store({ retry: { retries: 0 } });
     await driveUntilSettled(store.open(), 50);
@@ -241,7 +241,38 @@ describe("how the store tells a write was not carried out", () => {
 
     const { error } = await driveUntilSettled(store.request(writeThenRead), 100);
 
-    expect(error).toMatchObject({ kind: "throttled" });
-    expect((error as WorkbookError).message).not.toContain("not sent again");
+    // Throttling invites sending the call again later; the caller learns that would write twice.
+    expect(error).toMatchObject({ kind: "throttled", attempts: 1 });
+    const { message } = error as WorkbookError;
+    expect(message).toContain("Graph carried out a POST the call sent");
+    expect(message).not.toContain("not sent again");
+    expect(rows()).toEqual([["once"]]);
+  });
+
+  it("says what went through when the replay in a new session wrote, then lost that one too", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await driveUntilSettled(store.open(), 50);
+    let runs = 0;
+    const readThenWriteOnReplay = async (session: SessionContext) => {
+      runs += 1;
+      if (runs === 1) return session.api("/worksheets").get();
+      return writeThenRead(session);
+    };
+    h.emulator.fault("worksheets", {
+      status: 404,
+      code: "itemNotFound",
+      innerCode: "invalidSessionReCreatable",
+      times: 2,
+    });
+
+    const { error } = await driveUntilSettled(store.request(readThenWriteOnReplay), 100);
+
+    expect(runs).toBe(2);
+    expect(error).toMatchObject({ kind: "recreate-session", attempts: 2 });
+    const { message } = error as WorkbookError;
+    expect(message).toContain("Graph carried out a POST the call sent");
+    expect(message).not.toContain("send the request again");
+    expect(rows()).toEqual([["once"]]);
   });
 });

@@ -383,3 +383,48 @@ describe("a call that runs out of time", () => {
     expect(message).toContain("A store.request made inside a call waits behind that call");
   });
 });
+
+describe("a session Graph drops, which the store replaces by itself", () => {
+  it("tells a refresh() caller, the state and the expired event that the store opens a new one", async () => {
+    useVirtualTime();
+    const store = h.store();
+    const events = recordEvents(store);
+    await openSession(store);
+    h.emulator.fault("refreshSession", { status: 404, code: "itemNotFound", innerCode: null });
+
+    const { error } = await driveUntilSettled(store.refresh(), 50);
+
+    expect(error).toMatchObject({ kind: "recreate-session", operation: "refreshSession" });
+    const { message } = error as WorkbookError;
+    expect(message).toContain("The store opens a new session in its place by itself");
+    expect(message).not.toContain("create a new session");
+    const [expired] = eventsOf(events, "expired");
+    expect(expired?.error).toBe(error);
+    expect(store.getState().status).toBe("active");
+  });
+
+  it("tells the caller of a call refused again after its replay that it is not replayed twice", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await openSession(store);
+    const creationsBefore = h.emulator.requestsTo("createSession").length;
+    h.emulator.fault("worksheets", {
+      status: 404,
+      code: "itemNotFound",
+      innerCode: "invalidSessionReCreatable",
+      times: 2,
+    });
+
+    const { error } = await driveUntilSettled(store.request(listSheets), 50);
+
+    expect(error).toMatchObject({ kind: "recreate-session", operation: "request", attempts: 2 });
+    const { message } = error as WorkbookError;
+    expect(message).toContain("does not replay a call twice");
+    expect(message).not.toContain("create a new session");
+    expect(h.emulator.requestsTo("worksheets")).toHaveLength(2);
+    // One session for the replay, one more after the replay's session was dropped too.
+    expect(h.emulator.requestsTo("createSession").length - creationsBefore).toBe(2);
+    await driveUntilSettled(store.open(), 50);
+    expect(store.getState().status).toBe("active");
+  });
+});

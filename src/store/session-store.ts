@@ -63,8 +63,11 @@ import {
   offlineWords,
   openTimedOut,
   pageLeftWords,
+  replayRefused,
   scratchSessionLost,
+  sessionReplaced,
   takenOverWords,
+  type WriteStop,
   writeNotRepeated,
 } from "./store-errors";
 
@@ -855,9 +858,10 @@ export class SessionStore {
 
   /*
    * A call is sent again, or replayed in a new session, as a whole. After Graph
-   * carried out one of its writes, that would write twice: the call stops there
-   * and its error says so. Replaying after a non-persistent session was lost
-   * repeats nothing, since the lost session took the write with it.
+   * carried out one of its writes, that would write twice: the call stops there,
+   * and its error says so whenever it invites sending the call again. Replaying
+   * after a non-persistent session was lost repeats nothing, since the lost
+   * session took the write with it.
    */
   #unlessWriteRepeats(
     failure: WorkbookError,
@@ -865,24 +869,30 @@ export class SessionStore {
     session: WorkbookSession,
     tries: Tries,
   ): WorkbookError {
+    const recreate = failure.kind === "recreate-session";
+    const shown = recreate && tries.replay ? replayRefused(failure) : failure;
     const { writes } = tries;
-    if (!writes) return failure;
-    const wouldResend =
-      failure.retryable &&
-      !mayHaveBeenApplied(failure) &&
-      tries.made <= this.#options.retry.retries;
-    const wouldReplay =
-      failure.kind === "recreate-session" && !tries.replay && session.persistChanges;
-    if (!wouldResend && !wouldReplay) return failure;
+    const writeSurvives = !recreate || session.persistChanges;
+    if (!writes || !writeSurvives || !(failure.retryable || recreate)) return shown;
 
     // Read without recording: a Retry-After the call itself dealt with is not the store's.
     const classify = (error: unknown) =>
       isWorkbookError(error) ? error : classifyError(error, this.#api.context("request", true));
     const method = writes.firstApplied(thrown, classify);
-    if (method === null) return failure;
+    if (method === null) return shown;
 
     tries.wrote = true;
-    return writeNotRepeated(failure, method, wouldReplay);
+    return writeNotRepeated(failure, method, this.#writeStop(failure, tries));
+  }
+
+  /* What the store would have done with the call, had it not written. */
+  #writeStop(failure: WorkbookError, tries: Tries): WriteStop {
+    if (failure.kind === "recreate-session") return tries.replay ? "failed" : "not-replayed";
+    const wouldResend =
+      failure.retryable &&
+      !mayHaveBeenApplied(failure) &&
+      tries.made <= this.#options.retry.retries;
+    return wouldResend ? "not-resent" : "failed";
   }
 
   #newPeers(): PeerOutages | null {
@@ -997,15 +1007,18 @@ export class SessionStore {
   #afterSessionError(error: WorkbookError, session: WorkbookSession): WorkbookError {
     if (!this.#isCurrent(session)) return error;
 
-    if (error.kind === "recreate-session") this.#recreate(error, session);
-    else if (endsSession(error)) this.#dropSession(error, session);
+    if (error.kind === "recreate-session") return this.#recreate(error, session);
+    if (endsSession(error)) this.#dropSession(error, session);
     return error;
   }
 
-  /** Replaces a session Graph dropped, without passing through `failed`. */
-  #recreate(error: WorkbookError, session: WorkbookSession): void {
+  /**
+   * Replaces a session Graph dropped, without passing through `failed`; returns
+   * the error as the state and the events show it.
+   */
+  #recreate(error: WorkbookError, session: WorkbookSession): WorkbookError {
     const changesLost = !session.persistChanges;
-    const shown = changesLost ? scratchSessionLost(error) : error;
+    const shown = changesLost ? scratchSessionLost(error) : sessionReplaced(error);
     if (changesLost) this.#countChangesLost(error);
 
     this.#replacedSessionId = session.id;
@@ -1018,6 +1031,7 @@ export class SessionStore {
     if (this.getState().status === "creating" && !this.#opening && !this.disposed) {
       this.#startOpening("recreate").promise.catch(() => undefined);
     }
+    return shown;
   }
 
   #dropSession(error: WorkbookError, session: WorkbookSession): void {

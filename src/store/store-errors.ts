@@ -103,6 +103,9 @@ export function scratchSessionLost(error: WorkbookError): WorkbookError {
   });
 }
 
+/** What the store did with a call that failed after one of its writes. */
+export type WriteStop = "not-resent" | "not-replayed" | "failed";
+
 /**
  * A call failed after Graph carried out one of its writes, or may have; sending
  * the call again, or replaying it in a new session, would repeat that write.
@@ -110,17 +113,40 @@ export function scratchSessionLost(error: WorkbookError): WorkbookError {
 export function writeNotRepeated(
   error: WorkbookError,
   method: string,
-  replay: boolean,
+  stop: WriteStop,
 ): WorkbookError {
-  const notDone = replay
-    ? "The session was replaced, but the call was not replayed in the new one"
-    : "The call was not sent again";
+  const notDone = {
+    "not-resent": "The call was not sent again: ",
+    "not-replayed": "The session was replaced, but the call was not replayed in the new one: ",
+    failed: "",
+  }[stop];
   return new WorkbookError({
     ...workbookErrorInit(error),
     advice:
-      `${notDone}: Graph carried out a ${method} it sent before this failure, or may ` +
+      `${notDone}Graph carried out a ${method} the call sent before this failure, or may ` +
       "have, and running the call again would repeat it. Check the workbook and send " +
       "only what is left of the call; mark calls that may run twice idempotent.",
+  });
+}
+
+/** Graph dropped the session, and the store opens a new one in its place by itself. */
+export function sessionReplaced(error: WorkbookError): WorkbookError {
+  return new WorkbookError({
+    ...workbookErrorInit(error),
+    advice:
+      "The store opens a new session in its place by itself; calls made meanwhile wait " +
+      "for it.",
+  });
+}
+
+/** A call replayed in a new session was refused there the same way; it is not replayed twice. */
+export function replayRefused(error: WorkbookError): WorkbookError {
+  return new WorkbookError({
+    ...workbookErrorInit(error),
+    advice:
+      "The call was replayed in a new session and Graph dropped that one too; the store " +
+      "opens another session, but does not replay a call twice. Send the call again once " +
+      "the store is active.",
   });
 }
 
