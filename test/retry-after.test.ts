@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { parseRetryAfter } from "graph-workbook-session";
 import { describe, expect, it } from "vitest";
 
@@ -24,6 +25,38 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("Thu, 22 Oct 2015 07:28:00 GMT", now)).toBe(86_400_000);
   });
 
+  it("reads the obsolete HTTP date forms too, as RFC 9110 asks", () => {
+    expect(parseRetryAfter("Wednesday, 21-Oct-15 07:28:04 GMT", now)).toBe(4000);
+    expect(parseRetryAfter("Wed Oct 21 07:28:04 2015", now)).toBe(4000);
+    expect(parseRetryAfter("Thu Oct 22 07:28:00 2015", now)).toBe(86_400_000);
+    expect(parseRetryAfter("Thu Oct  1 07:28:00 2015", now)).toBe(0);
+  });
+
+  it("reads a two-digit year as the nearest one, and one more than 50 years ahead as past", () => {
+    const in2065 = Date.UTC(2065, 0, 1) - now;
+    expect(parseRetryAfter("Thursday, 01-Jan-65 00:00:00 GMT", now)).toBe(in2065);
+    expect(parseRetryAfter("Friday, 01-Jan-66 00:00:00 GMT", now)).toBe(0);
+
+    const from2070 = Date.UTC(2070, 0, 1);
+    const in2110 = Date.UTC(2110, 0, 1) - from2070;
+    expect(parseRetryAfter("Wednesday, 01-Jan-10 00:00:00 GMT", from2070)).toBe(in2110);
+    expect(parseRetryAfter("Wednesday, 01-Jan-70 00:00:05 GMT", from2070)).toBe(5000);
+  });
+
+  it("reads every date the same in all three forms", () => {
+    const within49Years = 49 * 365 * 86_400;
+    const seconds = fc.integer({ min: -within49Years, max: within49Years });
+    fc.assert(
+      fc.property(seconds, (offset) => {
+        const date = new Date(now + offset * 1000);
+        const expected = Math.max(0, offset * 1000);
+        expect(parseRetryAfter(date.toUTCString(), now)).toBe(expected);
+        expect(parseRetryAfter(rfc850(date), now)).toBe(expected);
+        expect(parseRetryAfter(asctime(date), now)).toBe(expected);
+      }),
+    );
+  });
+
   it("reads a past or present HTTP date as no wait", () => {
     expect(parseRetryAfter("Wed, 21 Oct 2015 07:27:00 GMT", now)).toBe(0);
     expect(parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", now)).toBe(0);
@@ -48,8 +81,12 @@ describe("parseRetryAfter", () => {
     "Wed, 31 Feb 2015 07:28:00 GMT",
     "Wed, 21 Oct 2015 25:28:00 GMT",
     "Wed, 21 Foo 2015 07:28:00 GMT",
-    "Wednesday, 21-Oct-15 07:28:00 GMT",
-    "Wed Oct 21 07:28:00 2015",
+    "Wednesday, 31-Feb-15 07:28:00 GMT",
+    "Wed, 21-Oct-15 07:28:00 GMT",
+    "Wednesday, 21 Oct 2015 07:28:00 GMT",
+    "Wed Oct 21 07:28:00 2015 GMT",
+    "Wed Oct 32 07:28:00 2015",
+    "Wed, 21 Oct 0015 07:28:00 GMT",
     "2015-10-21T07:28:04Z",
   ])("reads %j as no cooldown given", (value) => {
     expect(parseRetryAfter(value, now)).toBeNull();
@@ -59,3 +96,17 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("9".repeat(400), now)).toBe(Number.MAX_SAFE_INTEGER);
   });
 });
+
+const longDays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+/** `Sunday, 06-Nov-94 08:49:37 GMT` */
+function rfc850(date: Date): string {
+  const [, day, month, year, time] = date.toUTCString().split(" ");
+  return `${longDays[date.getUTCDay()]}, ${day}-${month}-${year?.slice(2)} ${time} GMT`;
+}
+
+/** `Sun Nov  6 08:49:37 1994` */
+function asctime(date: Date): string {
+  const [weekday, day, month, year, time] = date.toUTCString().split(" ");
+  return `${weekday?.slice(0, 3)} ${month} ${String(Number(day)).padStart(2)} ${time} ${year}`;
+}

@@ -7,16 +7,20 @@ export const MAX_RETRY_AFTER_MS = Number.MAX_SAFE_INTEGER;
 const secondsPattern = /^(\d+)(?:\.(\d+))?$/;
 const imfFixdatePattern =
   /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+// The two obsolete forms of an HTTP date, which RFC 9110 asks a recipient to accept too.
+const rfc850Pattern = /^[A-Z][a-z]+day, (\d{2})-([A-Z][a-z]{2})-(\d{2}) (\S+) GMT$/;
+const asctimePattern = /^([A-Z][a-z]{2}) ([A-Z][a-z]{2}) ([ \d]\d) (\S+) (\d{4})$/;
 const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /**
  * Reads a `Retry-After` header value as a cooldown in ms, rounded up to a whole ms.
  *
  * Accepts a number of seconds, whole or fractional (Graph sends values such as `2.128`), and
- * an HTTP date in IMF-fixdate form (`Wed, 21 Oct 2015 07:28:00 GMT`), measured from `now`
+ * an HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`, or one of the two obsolete forms
+ * `Wednesday, 21-Oct-15 07:28:00 GMT` and `Wed Oct 21 07:28:00 2015`), measured from `now`
  * (ms since the epoch); a date in the past gives 0. Anything else gives null, meaning "no
- * cooldown given": empty text, garbage, the obsolete date forms, and negative numbers, which
- * the header's grammar does not allow, so they are treated as absent rather than as "now".
+ * cooldown given": empty text, garbage, impossible dates, and negative numbers, which the
+ * header's grammar does not allow, so they are treated as absent rather than as "now".
  *
  * @see https://www.rfc-editor.org/rfc/rfc9110#field.retry-after
  */
@@ -27,7 +31,7 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   const seconds = secondsPattern.exec(text);
   if (seconds) return secondsToMs(seconds[1] ?? "0", seconds[2] ?? "");
 
-  const date = parseImfFixdate(text);
+  const date = parseImfFixdate(asImfFixdate(text, now));
   if (date === null) return null;
   return Math.max(0, Math.ceil(date - now));
 }
@@ -56,4 +60,31 @@ function parseImfFixdate(text: string): number | null {
   // not checked.
   const readBack = new Date(time).toUTCString();
   return readBack.slice(5) === text.slice(5) ? time : null;
+}
+
+/* An obsolete HTTP date rewritten in IMF-fixdate form; other text as it is. */
+function asImfFixdate(text: string, now: number): string {
+  const rfc850 = rfc850Pattern.exec(text);
+  if (rfc850) {
+    const [, day, month, shortYear, time] = rfc850;
+    return `Mon, ${day} ${month} ${fullYear(Number(shortYear), now)} ${time} GMT`;
+  }
+
+  const asctime = asctimePattern.exec(text);
+  if (asctime) {
+    const [, weekday, month, day = "", time, year] = asctime;
+    return `${weekday}, ${day.trim().padStart(2, "0")} ${month} ${year} ${time} GMT`;
+  }
+  return text;
+}
+
+/*
+ * A two-digit year is the nearest year ending in those digits, taken from the
+ * past when it would be more than 50 years ahead of now (RFC 9110, section 5.6.7).
+ */
+function fullYear(shortYear: number, now: number): number {
+  const thisYear = new Date(now).getUTCFullYear();
+  const year = thisYear - (thisYear % 100) + shortYear;
+  if (year > thisYear + 50) return year - 100;
+  return year <= thisYear - 50 ? year + 100 : year;
 }
