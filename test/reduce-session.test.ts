@@ -71,6 +71,7 @@ describe("reduceSession", () => {
     expect(reduceSession(active, { type: "session-lost", error, recreate: false })).toEqual({
       status: "failed",
       error,
+      changesLost: false,
     });
   });
 
@@ -93,6 +94,27 @@ describe("reduceSession", () => {
     expect(recreating).toMatchObject({ status: "creating", changesLost: true });
     expect(replaced).toMatchObject({ status: "active", changesLost: true, session: { id: "s3" } });
     expect(reopened).toMatchObject({ status: "creating", changesLost: false });
+  });
+
+  it("keeps the loss through a failure, until the store is closed", () => {
+    const scratch = { id: "s2", persistChanges: false };
+    const active = reduceSession(reduceSession(initialSessionState, { type: "create-requested" }), {
+      type: "created",
+      session: scratch,
+    });
+
+    const recreating = reduceSession(active, { type: "session-lost", error, recreate: true });
+    const failed = reduceSession(recreating, { type: "failed", error });
+    const reopened = reduceSession(failed, { type: "create-requested" });
+    const dropped = reduceSession(active, { type: "session-lost", error, recreate: false });
+
+    expect(failed).toMatchObject({ status: "failed", changesLost: true });
+    expect(reopened).toMatchObject({ status: "creating", changesLost: true });
+    expect(dropped).toMatchObject({ status: "failed", changesLost: true });
+    const closed = reduceSession(reduceSession(failed, { type: "reset" }), {
+      type: "create-requested",
+    });
+    expect(closed).toMatchObject({ status: "creating", changesLost: false });
   });
 
   it("keeps the loss when a remembered scratch session cannot be resumed", () => {

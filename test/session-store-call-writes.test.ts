@@ -3,6 +3,8 @@ import { errorFromResponse, type SessionContext, type WorkbookError } from "grap
 import { describe, expect, it } from "vitest";
 import {
   driveUntilSettled,
+  openSession,
+  passTime,
   recordStates,
   statuses,
   useHarness,
@@ -77,26 +79,25 @@ describe("a call that wrote before it failed", () => {
     expect(statuses(states)).toEqual(["active", "creating", "active"]);
   });
 
-  it("is not sent again when the write went through a request kept from an earlier try", async () => {
+  it("cannot send a request kept from an earlier try: that try's signal was aborted", async () => {
     useVirtualTime();
     const store = h.store();
     await driveUntilSettled(store.open(), 50);
-    // The first try is throttled before it writes: it is sent again. The second writes, then
-    // its last read is throttled.
+    // The first try is throttled before it writes: it is sent again, with a request from the
+    // first try, whose signal was aborted when that try failed.
     h.emulator.fault("worksheets", { status: 429, retryAfter: 1 });
-    h.emulator.fault("tableRows", { status: 429, retryAfter: 1 });
     let append: GraphRequest | undefined;
     const call = async (session: SessionContext) => {
       append ??= session.api("/tables('Table1')/rows/add");
       await session.api("/worksheets").get();
-      await append.post({ values: [["once"]] });
-      return session.api("/tables('Table1')/rows").get();
+      return append.post({ values: [["once"]] });
     };
 
     const { error } = await driveUntilSettled(store.request(call), 100);
 
-    expect((error as WorkbookError).message).toContain("not sent again");
-    expect(rows()).toEqual([["once"]]);
+    expect(error).toMatchObject({ kind: "aborted", attempts: 2 });
+    expect(h.emulator.requestsTo("addRow")).toHaveLength(0);
+    expect(rows()).toEqual([]);
   });
 
   it("is not sent again while a write of it is still on the wire", async () => {
@@ -117,6 +118,37 @@ describe("a call that wrote before it failed", () => {
     expect((error as WorkbookError).message).toContain("not sent again");
     await driveUntilSettled(new Promise((resolve) => setTimeout(resolve, 3_000)), 100);
     expect(h.emulator.requestsTo("addRow")).toHaveLength(1);
+  });
+});
+
+describe("a call whose write went through before a later request was refused for good", () => {
+  it("names the write in a 409's error, whose advice is to send the call again later", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await openSession(store);
+    h.emulator.fault("worksheets", {
+      status: 409,
+      code: "conflict",
+      innerCode: "conflictUncategorized",
+    });
+
+    const { error } = await driveUntilSettled(store.request(writeThenRead), 50);
+
+    expect(error).toMatchObject({ kind: "fatal", status: 409 });
+    expect((error as WorkbookError).message).toContain("Graph carried out a POST the call sent");
+    expect(rows()).toEqual([["once"]]);
+  });
+
+  it("does not name a write of a non-persistent session that Graph ended: it went with it", async () => {
+    useVirtualTime();
+    const store = h.store({ persistChanges: false });
+    await openSession(store);
+    h.emulator.fault("worksheets", { status: 401 });
+
+    const { error } = await driveUntilSettled(store.request(writeThenRead), 50);
+
+    expect(error).toMatchObject({ kind: "auth" });
+    expect((error as WorkbookError).message).not.toContain("Graph carried out");
   });
 });
 
@@ -274,5 +306,62 @@ describe("how the store tells a write was not carried out", () => {
     expect(message).toContain("Graph carried out a POST the call sent");
     expect(message).not.toContain("send the request again");
     expect(rows()).toEqual([["once"]]);
+  });
+});
+
+/*
+ * A call that sends its requests side by side (Promise.all): one write is
+ * throttled at once, while a read and the write that follows it are still under
+ * way. Promise.all rejects on the first failure, so the store sees a try that
+ * failed before it wrote anything; the rest of that try must stop there.
+ */
+const sideBySide = (session: SessionContext) =>
+  Promise.all([
+    session.api("/tables('Table1')/rows/add").post({ values: [["a"]] }),
+    session
+      .api("/worksheets")
+      .get()
+      .then(() => session.api("/tables('Table1')/rows/add").post({ values: [["b"]] })),
+  ]);
+
+describe("a try that failed", () => {
+  it("does not go on writing beside the try sent after it (no row written twice)", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await openSession(store);
+    h.emulator.fault("addRow", { status: 429, retryAfter: 1 });
+    h.emulator.fault("worksheets", { delayMs: 500 });
+
+    const { error } = await driveUntilSettled(store.request(sideBySide), 100);
+    await passTime(5_000, 100);
+
+    // The store sent the call again and it succeeded: each row is written once. Had the
+    // failed try gone on, its b would have gone out during the Retry-After, then again.
+    expect(error).toBeUndefined();
+    expect(rows()).toEqual([["a"], ["b"]]);
+  });
+
+  it("aborts the signal of a try that failed, so its later requests are not sent", async () => {
+    useVirtualTime();
+    const store = h.store({ retry: { retries: 0 } });
+    await openSession(store);
+    h.emulator.fault("addRow", { status: 429, retryAfter: 1 });
+    h.emulator.fault("worksheets", { delayMs: 500 });
+    let signal: AbortSignal | undefined;
+
+    const { error } = await driveUntilSettled(
+      store.request((session) => {
+        signal = session.signal;
+        return sideBySide(session);
+      }),
+      100,
+    );
+    await passTime(2_000, 100);
+
+    // The caller is told the call failed (throttled) and may send it again: nothing of it
+    // may be written after that.
+    expect(error).toMatchObject({ kind: "throttled" });
+    expect(signal?.aborted).toBe(true);
+    expect(rows()).toEqual([]);
   });
 });

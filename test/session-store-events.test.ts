@@ -5,6 +5,7 @@ import {
   driveUntilSettled,
   eventsOf,
   listSheets,
+  openSession,
   recordEvents,
   settleIo,
   useHarness,
@@ -279,5 +280,60 @@ describe("what events never hold", () => {
 
     expect(eventsOf(events, "expired")).toHaveLength(1);
     for (const event of events) expect(withoutSessionFields(event)).not.toContain(session.id);
+  });
+});
+
+describe("a state$ subscriber that opens the store again when it sees failed", () => {
+  it("gets the failed event before the create-requested event of its new opening", async () => {
+    useVirtualTime();
+    const store = h.store({ retry: { retries: 0 } });
+    h.emulator.fault("createSession", { status: 500 });
+    const events = recordEvents(store);
+    let reopened = false;
+    store.state$.subscribe((state) => {
+      if (state.status !== "failed" || reopened) return;
+      reopened = true;
+      store.open().catch(() => undefined);
+    });
+
+    await driveUntilSettled(
+      store.open().catch((error: unknown) => error),
+      50,
+    );
+    await openSession(store);
+
+    // The states went creating → failed → creating → active; the events tell the same story.
+    expect(events.map((event) => event.type)).toEqual([
+      "create-requested",
+      "attempt-failed",
+      "failed",
+      "create-requested",
+      "created",
+    ]);
+  });
+
+  it("gets a failed event when a 401 drops the session, also if it opens the store again", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await openSession(store);
+    const events = recordEvents(store);
+    let reopened = false;
+    store.state$.subscribe((state) => {
+      if (state.status !== "failed" || reopened) return;
+      reopened = true;
+      store.open().catch(() => undefined);
+    });
+    h.emulator.fault("worksheets", { status: 401 });
+
+    await driveUntilSettled(
+      store.request(listSheets).catch((error: unknown) => error),
+      50,
+    );
+    await openSession(store);
+
+    // The state went active → failed → creating → active.
+    const types = events.map((event) => event.type);
+    expect(types).toContain("failed");
+    expect(types.indexOf("failed")).toBeLessThan(types.indexOf("create-requested"));
   });
 });

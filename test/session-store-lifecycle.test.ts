@@ -506,3 +506,32 @@ describe("the environment", () => {
     expect(environment.listenerCount).toBe(0);
   });
 });
+
+describe("a non-persistent session Graph dropped, whose replacement first failed to open", () => {
+  it("still says changesLost once a session is open again, as the store was never closed", async () => {
+    useVirtualTime();
+    const store = h.store({ persistChanges: false, retry: { retries: 0 } });
+    await openSession(store);
+    const states = recordStates(store);
+    h.emulator.fault("worksheets", {
+      status: 404,
+      code: "itemNotFound",
+      innerCode: "invalidSessionReCreatable",
+    });
+    h.emulator.fault("createSession", { status: 500 });
+
+    const { error } = await driveUntilSettled(
+      store.request(listSheets, { replayAfterChangesLost: true }),
+      50,
+    );
+    expect(error).toMatchObject({ operation: "createSession" });
+    expect(store.getState().status).toBe("failed");
+
+    await openSession(store);
+
+    // The state went active → creating (changesLost: true) → failed → creating → active.
+    expect(states.some((state) => state.status === "creating" && state.changesLost)).toBe(true);
+    // The store was never closed, so the loss is still told.
+    expect(store.getState()).toMatchObject({ status: "active", changesLost: true });
+  });
+});

@@ -403,6 +403,25 @@ describe("a session Graph drops, which the store replaces by itself", () => {
     expect(store.getState().status).toBe("active");
   });
 
+  it("tells the attempt-failed event of the call that found the session dropped", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await openSession(store);
+    const events = recordEvents(store);
+    h.emulator.fault("worksheets", {
+      status: 404,
+      code: "itemNotFound",
+      innerCode: "invalidSessionReCreatable",
+    });
+
+    const { error } = await driveUntilSettled(store.request(listSheets), 50);
+
+    expect(error).toBeUndefined();
+    const [failed] = eventsOf(events, "attempt-failed");
+    expect(failed?.error.kind).toBe("recreate-session");
+    expect(failed?.error.message).toContain("The store opens a new session in its place by itself");
+  });
+
   it("tells the caller of a call refused again after its replay that it is not replayed twice", async () => {
     useVirtualTime();
     const store = h.store();
@@ -426,5 +445,27 @@ describe("a session Graph drops, which the store replaces by itself", () => {
     expect(h.emulator.requestsTo("createSession").length - creationsBefore).toBe(2);
     await driveUntilSettled(store.open(), 50);
     expect(store.getState().status).toBe("active");
+  });
+});
+
+describe("calls queued behind one that lost a non-persistent session to a 401", () => {
+  it("keep the 401's kind and are not told that a new session opens: the store turned failed", async () => {
+    useVirtualTime();
+    const store = h.store({ persistChanges: false });
+    await openSession(store);
+    h.emulator.fault("worksheets", { status: 401, delayMs: 100 });
+
+    const first = store.request(listSheets).catch((error: unknown) => error);
+    const queued = store.request(appendRow("x")).catch((error: unknown) => error);
+    const { value } = await driveUntilSettled(queued, 50);
+    await first;
+
+    expect(store.getState()).toMatchObject({ status: "failed", changesLost: true });
+    expect(h.emulator.requestsTo("createSession")).toHaveLength(1);
+    expect(value).toMatchObject({ kind: "auth", status: 401 });
+    const { message } = value as WorkbookError;
+    expect(message).not.toContain("The store opens a new session");
+    expect(message).toContain("persistChanges: false and was dropped");
+    expect(h.emulator.requestsTo("addRow")).toHaveLength(0);
   });
 });

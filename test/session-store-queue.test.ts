@@ -202,7 +202,7 @@ describe("a 500 GenericFileOpenError on every third row append", () => {
       retryable: false,
       attempts: 1,
     });
-    expect(store.getState()).toEqual({ status: "failed", error: outcomes[2] });
+    expect(store.getState()).toEqual({ status: "failed", error: outcomes[2], changesLost: false });
     expect(h.emulator.requestsTo("addRow")).toHaveLength(3);
     expect(tableRows()).toEqual([["a"], ["b"]]);
   });

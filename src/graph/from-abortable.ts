@@ -15,8 +15,10 @@ export type HandOver<T> = (pending: Promise<T>) => void;
 /**
  * Turns a promise-returning call that takes an `AbortSignal` into a cold
  * observable. Each subscription makes the call once; unsubscribing before it
- * settles aborts it, so an abandoned request never keeps running. Once it has
- * settled the signal is left alone: a raw response's body may still be unread.
+ * settles aborts it, so an abandoned request never keeps running. A call that
+ * failed is aborted too: what it started beside the request that failed (its
+ * promise may stand for several) must not go on once the failure is acted on.
+ * A call that succeeded is left alone: a raw response's body may still be unread.
  *
  * With a `deadline`, a call still running when it has passed is aborted and the
  * stream fails with the deadline's error, as rxjs `timeout` would have it; one
@@ -30,7 +32,10 @@ export function fromAbortable<T>(
     const controller = new AbortController();
     const settle = settleOnce(subscriber, () => controller.abort());
     const pending = call(controller.signal);
-    pending.then(settle.value, settle.error);
+    pending.then(settle.value, (error: unknown) => {
+      settle.error(error);
+      controller.abort();
+    });
     if (deadline) settle.after(deadline);
     return settle.leave;
   });

@@ -36,8 +36,10 @@ function firstAttempt(lastError: CreatingState["lastError"], changesLost: boolea
  * is emitted; checking that first spares a draft on every open().
  */
 const reducers: Reducers = {
-  "create-requested": (state) =>
-    state.status === "creating" || state.status === "active" ? state : firstAttempt(null, false),
+  "create-requested": (state) => {
+    if (state.status === "creating" || state.status === "active") return state;
+    return firstAttempt(null, state.status === "failed" && state.changesLost);
+  },
 
   "attempt-started": (state, { attempt, sendsAt }) => {
     if (state.status !== "creating") return state;
@@ -76,13 +78,14 @@ const reducers: Reducers = {
 
   failed: (state, { error }) => {
     if (state.status === "failed" && state.error === error) return state;
-    return freeze({ status: "failed", error });
+    const changesLost = state.status !== "idle" && state.changesLost;
+    return freeze({ status: "failed", error, changesLost });
   },
 
   "session-lost": (state, { error, recreate }) => {
     if (state.status !== "active") return state;
-    if (!recreate) return freeze({ status: "failed", error });
     const changesLost = state.changesLost || !state.session.persistChanges;
+    if (!recreate) return freeze({ status: "failed", error, changesLost });
     return firstAttempt(error, changesLost);
   },
 

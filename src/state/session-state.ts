@@ -36,8 +36,8 @@ export interface ActiveState {
   readonly session: WorkbookSession;
   /**
    * True when a non-persistent session (`persistChanges: false`) was dropped by
-   * Graph and replaced since the last `open()` from idle, so changes made in it
-   * are gone. Stays true until the store is closed.
+   * Graph since the last `open()` from idle, so changes made in it are gone.
+   * Stays true until the store is closed.
    */
   readonly changesLost: boolean;
 }
@@ -46,6 +46,11 @@ export interface ActiveState {
 export interface FailedState {
   readonly status: "failed";
   readonly error: WorkbookError;
+  /**
+   * See {@link ActiveState.changesLost}: a failure does not forget a loss, and the
+   * next `open()` carries it on, since the store was not closed.
+   */
+  readonly changesLost: boolean;
 }
 
 /**

@@ -24,8 +24,7 @@ interface SentWrite {
 /**
  * The writes a workbook call sent through its `api` in its latest try, so the
  * store can tell whether running the whole call again would repeat one that
- * Graph carried out. One per call: a request object the call keeps from an
- * earlier try reports into the try it is used in.
+ * Graph carried out. One per call, whose log starts over with each try.
  */
 export class CallWrites {
   #sent: SentWrite[] = [];

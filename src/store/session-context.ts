@@ -6,7 +6,10 @@ export interface SessionContext {
   /** The session the call runs in. */
   readonly session: WorkbookSession;
 
-  /** Aborted when the caller's signal aborts, the call is abandoned, or the store is disposed. */
+  /**
+   * Aborted when the caller's signal aborts, the call is abandoned, this try of it fails
+   * (so requests still under way beside the failed one stop), or the store is disposed.
+   */
   readonly signal: AbortSignal;
 
   /**

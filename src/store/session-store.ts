@@ -174,6 +174,7 @@ export class SessionStore {
   #replacedSessionId: string | null = null;
   /** Counts non-persistent sessions lost; a call made before a loss must not run after it. */
   #changesLostCount = 0;
+  /** What the calls made before the latest loss are refused with. */
   #lastChangesLost: WorkbookError | null = null;
   /** Counts creations that failed for good; a call made before one shares its failure. */
   #failureCount = 0;
@@ -397,8 +398,9 @@ export class SessionStore {
     });
   }
 
-  #dispatch(action: SessionAction): void {
-    this.#state.dispatch(action);
+  /** Applies `action`; `announce` tells its events once every subscriber has the state. */
+  #dispatch(action: SessionAction, announce?: () => void): void {
+    this.#state.dispatch(action, announce);
   }
 
   /* An environment that fails to stop watching must not stop the store's disposal. */
@@ -428,7 +430,13 @@ export class SessionStore {
     }
   }
 
+  /** Tells `event` in its turn: after the state being delivered, if one is. */
   #emit(event: SessionEvent): void {
+    this.#state.announce(() => this.#tell(event));
+  }
+
+  /** Tells `event` now; for announcements, which already run in their turn. */
+  #tell(event: SessionEvent): void {
     this.#events.next(event);
   }
 
@@ -443,12 +451,13 @@ export class SessionStore {
     this.#opening = opening;
 
     const remembered = reason === "open" ? this.#recall() : null;
-    this.#dispatch({ type: "create-requested" });
-    this.#emit({
-      type: "create-requested",
-      at: this.#now(),
-      reason: remembered ? "resume" : reason,
-    });
+    this.#dispatch({ type: "create-requested" }, () =>
+      this.#tell({
+        type: "create-requested",
+        at: this.#now(),
+        reason: remembered ? "resume" : reason,
+      }),
+    );
     // A subscriber may have closed or disposed the store on seeing "creating".
     if (this.#opening !== opening) return opening;
 
@@ -506,8 +515,9 @@ export class SessionStore {
   #failOpening(opening: Opening, failure: WorkbookError): void {
     this.#finishOpening(opening, () => {
       this.#failureCount += 1;
-      this.#dispatch({ type: "failed", error: failure });
-      this.#emit({ type: "failed", at: this.#now(), error: failure });
+      this.#dispatch({ type: "failed", error: failure }, () =>
+        this.#tell({ type: "failed", at: this.#now(), error: failure }),
+      );
       opening.reject(failure);
     });
   }
@@ -517,21 +527,21 @@ export class SessionStore {
     const replaced = this.#replacedSessionId;
     this.#replacedSessionId = null;
 
-    this.#dispatch({ type: "created", session });
-    const at = this.#now();
-    this.#emit({ type: "created", at, sessionId: id, persistChanges, resumed });
+    this.#dispatch({ type: "created", session }, () => {
+      const at = this.#now();
+      this.#tell({ type: "created", at, sessionId: id, persistChanges, resumed });
 
-    const state = this.getState();
-    if (replaced !== null && state.status === "active") {
-      const changesLost = state.changesLost;
-      this.#emit({
+      const state = this.getState();
+      if (replaced === null || state.status !== "active") return;
+      const { changesLost } = state;
+      this.#tell({
         type: "recreated",
         at,
         sessionId: id,
         previousSessionId: replaced,
         changesLost,
       });
-    }
+    });
   }
 
   /** Ends the current opening with `outcome`; an opening already ended is left alone. */
@@ -570,13 +580,14 @@ export class SessionStore {
   /** A remembered session could not be checked: it is replaced, and closed if it may live on. */
   #giveUpRemembered(session: WorkbookSession, error: WorkbookError): void {
     const changesLost = !session.persistChanges;
-    if (changesLost) this.#countChangesLost(error);
+    if (changesLost) this.#countChangesLost(scratchSessionLost(error, true));
     this.#replacedSessionId = session.id;
-    this.#dispatch({ type: "resume-failed", error, changesLost });
-
-    if (worthClosing(error)) this.#closeInBackground(session.id, "replaced");
-    else
-      this.#emit({ type: "expired", at: this.#now(), sessionId: session.id, error, changesLost });
+    const closing = worthClosing(error);
+    this.#dispatch({ type: "resume-failed", error, changesLost }, () => {
+      if (closing) return;
+      this.#tell({ type: "expired", at: this.#now(), sessionId: session.id, error, changesLost });
+    });
+    if (closing) this.#closeInBackground(session.id, "replaced");
   }
 
   #createWithRetries(opening: Opening): Observable<WorkbookSession> {
@@ -809,7 +820,7 @@ export class SessionStore {
     const lost = this.#lastChangesLost;
     if (lost === null || this.#changesLostCount === issued.losses) return;
     if (options.replayAfterChangesLost) return;
-    throw scratchSessionLost(lost);
+    throw lost;
   }
 
   #callInSession<T>(
@@ -849,8 +860,11 @@ export class SessionStore {
       }),
       tap(() => this.#touch(session)),
       catchError((error: unknown) => {
-        const failure = this.#asWorkbookError(withAnswerHeaders(error, answer), "request", true);
-        this.#afterSessionError(failure, session);
+        const classified = this.#asWorkbookError(withAnswerHeaders(error, answer), "request", true);
+        const shown = this.#afterSessionError(classified, session);
+        // A replaced session says so; a lost non-persistent one is told by the replay,
+        // which refuses the call or runs it.
+        const failure = session.persistChanges ? shown : classified;
         return throwError(() => this.#unlessWriteRepeats(failure, error, session, tries));
       }),
     );
@@ -859,9 +873,9 @@ export class SessionStore {
   /*
    * A call is sent again, or replayed in a new session, as a whole. After Graph
    * carried out one of its writes, that would write twice: the call stops there,
-   * and its error says so whenever it invites sending the call again. Replaying
-   * after a non-persistent session was lost repeats nothing, since the lost
-   * session took the write with it.
+   * and its error says so, whatever its kind, since whoever sends it again next
+   * must know. Replaying after a non-persistent session was lost repeats nothing,
+   * since the lost session took the write with it.
    */
   #unlessWriteRepeats(
     failure: WorkbookError,
@@ -872,8 +886,9 @@ export class SessionStore {
     const recreate = failure.kind === "recreate-session";
     const shown = recreate && tries.replay ? replayRefused(failure) : failure;
     const { writes } = tries;
-    const writeSurvives = !recreate || session.persistChanges;
-    if (!writes || !writeSurvives || !(failure.retryable || recreate)) return shown;
+    // A non-persistent session that Graph ends takes the call's writes with it.
+    const writesKept = session.persistChanges || !(recreate || endsSession(failure));
+    if (!writes || !writesKept) return shown;
 
     // Read without recording: a Retry-After the call itself dealt with is not the store's.
     const classify = (error: unknown) =>
@@ -1018,13 +1033,19 @@ export class SessionStore {
    */
   #recreate(error: WorkbookError, session: WorkbookSession): WorkbookError {
     const changesLost = !session.persistChanges;
-    const shown = changesLost ? scratchSessionLost(error) : sessionReplaced(error);
-    if (changesLost) this.#countChangesLost(error);
+    const shown = changesLost ? scratchSessionLost(error, true) : sessionReplaced(error);
+    if (changesLost) this.#countChangesLost(shown);
 
     this.#replacedSessionId = session.id;
-    this.#dispatch({ type: "session-lost", error: shown, recreate: true });
-    const at = this.#now();
-    this.#emit({ type: "expired", at, sessionId: session.id, error: shown, changesLost });
+    this.#dispatch({ type: "session-lost", error: shown, recreate: true }, () =>
+      this.#tell({
+        type: "expired",
+        at: this.#now(),
+        sessionId: session.id,
+        error: shown,
+        changesLost,
+      }),
+    );
     if (worthClosing(error)) this.#closeInBackground(session.id, "replaced");
 
     // Subscribers may have closed or disposed the store, or opened it, meanwhile.
@@ -1036,23 +1057,25 @@ export class SessionStore {
 
   #dropSession(error: WorkbookError, session: WorkbookSession): void {
     const changesLost = !session.persistChanges;
-    if (changesLost) this.#countChangesLost(error);
+    if (changesLost) this.#countChangesLost(scratchSessionLost(error, false));
 
-    this.#dispatch({ type: "session-lost", error, recreate: false });
-    const at = this.#now();
-    if (error.kind === "session-lost") {
-      this.#emit({ type: "expired", at, sessionId: session.id, error, changesLost });
-    }
-    // An events$ subscriber may have closed the store on "expired".
-    const state = this.getState();
-    if (state.status === "failed" && state.error === error)
-      this.#emit({ type: "failed", at, error });
+    this.#dispatch({ type: "session-lost", error, recreate: false }, () => {
+      const at = this.#now();
+      if (error.kind === "session-lost") {
+        this.#tell({ type: "expired", at, sessionId: session.id, error, changesLost });
+      }
+      // Only if the session was this store's active one, and so turned failed here.
+      const state = this.getState();
+      if (state.status === "failed" && state.error === error)
+        this.#tell({ type: "failed", at, error });
+    });
     if (worthClosing(error)) this.#closeInBackground(session.id, "dropped");
   }
 
-  #countChangesLost(error: WorkbookError): void {
+  /** `lost` is the error the calls made before the loss are refused with. */
+  #countChangesLost(lost: WorkbookError): void {
     this.#changesLostCount += 1;
-    this.#lastChangesLost = error;
+    this.#lastChangesLost = lost;
   }
 
   /* ---------------------------------------------------------------- closing */
@@ -1078,8 +1101,10 @@ export class SessionStore {
   }
 
   #finishEvents(): void {
-    this.#emit({ type: "disposed", at: this.#now() });
-    this.#events.complete();
+    this.#state.announce(() => {
+      this.#tell({ type: "disposed", at: this.#now() });
+      this.#events.complete();
+    });
   }
 
   /* ------------------------------------------------------ errors and waits */

@@ -3,18 +3,25 @@ import { initialSessionState, reduceSession } from "../state/reduce-session";
 import type { SessionAction } from "../state/session-action";
 import type { SessionState } from "../state/session-state";
 
+/** An action to apply, then what to tell of it once every subscriber has the state. */
+interface Step {
+  readonly action: SessionAction | null;
+  readonly announce: (() => void) | undefined;
+}
+
 /**
  * Holds a store's state and applies actions to it through the reducer, one at
  * a time. A subscriber may dispatch while a state is being delivered; its
  * action waits until every subscriber has that state, so all of them see the
- * states in the same order.
+ * states in the same order. Announcements (the store's events) take their
+ * place in the same line, so that events and states tell one story.
  */
 export class StateContainer {
   /** The current state at once, then every change; after `complete()`, the last state. */
   readonly state$: Observable<SessionState>;
 
   readonly #subject = new BehaviorSubject<SessionState>(initialSessionState);
-  readonly #pending: SessionAction[] = [];
+  readonly #pending: Step[] = [];
   /** Told of each change before subscribers are. */
   readonly #beforeChange: (previous: SessionState, next: SessionState) => void;
   #dispatching = false;
@@ -36,13 +43,30 @@ export class StateContainer {
     return this.#subject.getValue();
   }
 
-  dispatch(action: SessionAction): void {
-    this.#pending.push(action);
+  /**
+   * Applies `action`, then runs `announce` once every subscriber has the new
+   * state (or the same one, if nothing changed), before anything a subscriber
+   * dispatched or announced meanwhile.
+   */
+  dispatch(action: SessionAction, announce?: () => void): void {
+    this.#run({ action, announce });
+  }
+
+  /** Runs `announce` at once, or, while a state is being delivered, after it and its turn. */
+  announce(announce: () => void): void {
+    this.#run({ action: null, announce });
+  }
+
+  #run(step: Step): void {
+    this.#pending.push(step);
     if (this.#dispatching) return;
 
     this.#dispatching = true;
     try {
-      for (let next = this.#pending.shift(); next; next = this.#pending.shift()) this.#apply(next);
+      for (let next = this.#pending.shift(); next; next = this.#pending.shift()) {
+        if (next.action) this.#apply(next.action);
+        next.announce?.();
+      }
     } finally {
       this.#dispatching = false;
     }

@@ -84,22 +84,33 @@ export function cooldownTooLong(operation: GraphOperation, waitMs: number, limit
 }
 
 /**
- * A non-persistent session was lost, so running a call made before the loss in the new
- * session would run it without the changes it may depend on.
+ * A non-persistent session was lost, so running a call made before the loss in a
+ * later session would run it without the changes it may depend on. `replaced`
+ * says whether the store opens a new session by itself; a session dropped for
+ * good keeps its error's kind, whose advice (sign in again, say) comes first.
  */
-export function scratchSessionLost(error: WorkbookError): WorkbookError {
-  const lost =
-    "The session was created with persistChanges: false and was lost, so the changes " +
-    "made in it are gone.";
-  return new WorkbookError({
+export function scratchSessionLost(error: WorkbookError, replaced: boolean): WorkbookError {
+  const lost = `The session was created with persistChanges: false and was ${
+    replaced ? "lost" : "dropped"
+  }, so the changes made in it are gone.`;
+  const notRun = replaced
+    ? ""
+    : " Calls made before the loss are not run in a later session unless they set " +
+      "replayAfterChangesLost.";
+  const init = {
     ...workbookErrorInit(error),
+    detail: error.detail === null ? `${lost}${notRun}` : `${lost}${notRun} ${error.detail}`,
+    cause: error,
+  };
+  if (!replaced) return new WorkbookError(init);
+
+  return new WorkbookError({
+    ...init,
     kind: "session-lost",
     advice:
       "The store opens a new session, but calls made before the loss are not run in it, " +
       "since the changes they may depend on are missing there: redo the work from the " +
       "start, or set replayAfterChangesLost on calls that do not depend on earlier changes.",
-    detail: error.detail === null ? lost : `${lost} ${error.detail}`,
-    cause: error,
   });
 }
 
