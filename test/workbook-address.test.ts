@@ -61,6 +61,7 @@ describe("parseWorkbookAddress", () => {
     ["/me/drive/root:/Reports?.xlsx", /address the item by id instead/],
     ["/me/drive/root:/Reports//Q1.xlsx", /empty name in it .*; remove it/],
     ["/me/drive/root:/Reports/../Q1.xlsx", /name the item without it/],
+    ["/me/drive/items/01ABC/../x", /'\.\.' step in it/],
   ])("says what to pass instead of %s", (address, advice) => {
     expect(() => parseWorkbookAddress(address)).toThrow(advice);
   });

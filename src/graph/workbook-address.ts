@@ -77,8 +77,11 @@ const GRAPH_URL = /^\/?https?:\/\/[^/]*graph\.microsoft\.(com|us|de)\//i;
 const VERSION_PREFIX = /^\/(v1\.0|beta)\//i;
 const WEB_URL = /^\/?[a-z][a-z0-9+.-]*:\/\//i;
 
-/* What to do instead, for the mistakes seen most: a Graph URL, a browser link. */
+/* What to do instead, for the mistakes seen most: a Graph URL, a browser link, a `..` step. */
 function addressAdvice(address: string): string {
+  if (address.split("/").some((segment) => segment === "." || segment === "..")) {
+    return "It has a '.' or '..' step in it, which would lead out of the item; name the item without it.";
+  }
   if (GRAPH_URL.test(address) || VERSION_PREFIX.test(address)) {
     return (
       "Leave out the Graph host and version: pass the part after /v1.0, " +
