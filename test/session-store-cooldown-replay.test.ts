@@ -444,3 +444,29 @@ describe("a cooldown Graph lengthens while requests wait it out", () => {
     expect((sent?.time ?? 0) - start).toBeGreaterThanOrEqual(32_000);
   });
 });
+
+describe("a cooldown Graph lengthens while a creation waits it out", () => {
+  it("moves nextAttemptAt to the end of the longer pause", async () => {
+    useVirtualTime();
+    const store = h.store({ concurrency: 2, keepAlive: false });
+    await driveUntilSettled(store.open(), 50);
+    // A slow read, answered 2 s in with 429 and Retry-After: 30 after its session was replaced.
+    h.emulator.fault("range", { status: 429, retryAfter: 30, delayMs: 2000 });
+    // A quick one: a 503 without a known code replaces the session, with Retry-After: 5.
+    h.emulator.fault("worksheets", { status: 503, innerCode: null, retryAfter: 5 });
+
+    const start = Date.now();
+    const slow = store
+      .request((ctx) => ctx.api("/worksheets('Sheet1')/range(address='A1:B2')").get())
+      .catch((error: unknown) => error);
+    const quick = store.request(listSheets).catch((error: unknown) => error);
+    await until(() => store.getState().status === "creating", "the session is being replaced");
+    expect(store.getState()).toMatchObject({ nextAttemptAt: start + 5_000 });
+
+    await passTime(6_000, 100);
+    expect(store.getState()).toMatchObject({ status: "creating", nextAttemptAt: start + 32_000 });
+    await driveUntilSettled(Promise.all([slow, quick]), 250);
+    const [, created] = h.emulator.requestsTo("createSession");
+    expect((created?.time ?? 0) - start).toBeGreaterThanOrEqual(32_000);
+  });
+});

@@ -39,16 +39,23 @@ export class Cooldown {
 
   /**
    * Sends `request$` once the pause is over, or fails at once if it outlasts
-   * `maxWait`. A longer pause Graph asks for during the wait is waited out too.
+   * `maxWait`. A longer pause Graph asks for during the wait is waited out too;
+   * `onWait` hears when the request will be sent, each time the store waits.
    */
-  hold<T>(request$: Observable<T>, operation: GraphOperation): Observable<T> {
+  hold<T>(
+    request$: Observable<T>,
+    operation: GraphOperation,
+    onWait?: (sendsAt: number) => void,
+  ): Observable<T> {
     return defer(() => {
       const wait = this.left();
       if (wait === 0) return request$;
       if (wait > this.#maxWait) {
         return throwError(() => cooldownTooLong(operation, wait, this.#maxWait));
       }
-      return timer(wait, this.#scheduler).pipe(switchMap(() => this.hold(request$, operation)));
+      onWait?.(this.#scheduler.now() + wait);
+      const again = () => this.hold(request$, operation, onWait);
+      return timer(wait, this.#scheduler).pipe(switchMap(again));
     });
   }
 }

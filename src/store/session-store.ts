@@ -601,8 +601,11 @@ export class SessionStore {
       this.#dispatch({ type: "attempt-started", attempt, sendsAt });
       // A subscriber may have closed or disposed the store on seeing this attempt.
       if (this.#opening !== opening) return EMPTY;
+      // A longer pause Graph asks for meanwhile moves the time the state shows.
+      const held = (at: number) =>
+        this.#dispatch({ type: "attempt-started", attempt, sendsAt: at });
       return this.#cooldown
-        .hold(this.#createUnlessPeersFailed(opening), "createSession")
+        .hold(this.#createUnlessPeersFailed(opening), "createSession", held)
         .pipe(this.#reportFailure("createSession", attempt, false), this.#tellPeers());
     });
 
