@@ -32,14 +32,16 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("Thu Oct  1 07:28:00 2015", now)).toBe(0);
   });
 
-  it("reads a two-digit year as the nearest one, and one more than 50 years ahead as past", () => {
+  it("reads a two-digit year in this century, or the one before when more than 50 years ahead", () => {
     const in2065 = Date.UTC(2065, 0, 1) - now;
     expect(parseRetryAfter("Thursday, 01-Jan-65 00:00:00 GMT", now)).toBe(in2065);
     expect(parseRetryAfter("Friday, 01-Jan-66 00:00:00 GMT", now)).toBe(0);
+    // The date decides, not its year: 31 Dec 2065 is more than 50 years after 21 Oct 2015.
+    expect(parseRetryAfter("Thursday, 31-Dec-65 00:00:00 GMT", now)).toBe(0);
 
     const from2070 = Date.UTC(2070, 0, 1);
-    const in2110 = Date.UTC(2110, 0, 1) - from2070;
-    expect(parseRetryAfter("Wednesday, 01-Jan-10 00:00:00 GMT", from2070)).toBe(in2110);
+    expect(parseRetryAfter("Thursday, 31-Dec-20 00:00:00 GMT", from2070)).toBe(0);
+    expect(parseRetryAfter("Tuesday, 29-Feb-00 00:00:00 GMT", from2070)).toBe(0);
     expect(parseRetryAfter("Wednesday, 01-Jan-70 00:00:05 GMT", from2070)).toBe(5000);
   });
 

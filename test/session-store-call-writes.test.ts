@@ -365,3 +365,26 @@ describe("a try that failed", () => {
     expect(rows()).toEqual([]);
   });
 });
+
+describe("a try that fails by throwing before it returns its promise", () => {
+  it("is aborted like one whose promise rejects, so the request it started stops", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await openSession(store);
+    h.emulator.fault("worksheets", { delayMs: 1_000 });
+    let signal: AbortSignal | undefined;
+    const call = ((ctx: SessionContext) => {
+      signal = ctx.signal;
+      void ctx
+        .api("/worksheets")
+        .get()
+        .catch(() => undefined);
+      throw new Error("a bug in the call");
+    }) as unknown as (ctx: SessionContext) => Promise<unknown>;
+
+    const { error } = await driveUntilSettled(store.request(call), 50);
+
+    expect(error).toMatchObject({ kind: "fatal", operation: "request" });
+    expect(signal?.aborted).toBe(true);
+  });
+});

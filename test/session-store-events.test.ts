@@ -337,3 +337,32 @@ describe("a state$ subscriber that opens the store again when it sees failed", (
     expect(types.indexOf("failed")).toBeLessThan(types.indexOf("create-requested"));
   });
 });
+
+describe("an events$ subscriber that closes the store and opens it again on created", () => {
+  it("sees the store idle right after close(), and open() brings a new session", async () => {
+    useVirtualTime();
+    const store = h.store();
+    let firstId: string | undefined;
+    let statusAfterClose: string | undefined;
+    let reopened: Promise<{ id: string }> | undefined;
+    store.events$.subscribe((event) => {
+      if (event.type !== "created" || reopened) return;
+      firstId = event.sessionId;
+      void store.close();
+      // close() returns to idle at once, also inside an event.
+      statusAfterClose = store.getState().status;
+      reopened = store.open();
+    });
+
+    await driveUntilSettled(
+      store.open().catch(() => undefined),
+      50,
+    );
+    const { value } = await driveUntilSettled(reopened!, 50);
+
+    expect(statusAfterClose).toBe("idle");
+    // A new session, not the one close() just closed, and the store is active with it.
+    expect(value?.id).not.toBe(firstId);
+    expect(store.getState()).toMatchObject({ status: "active", session: { id: value?.id } });
+  });
+});

@@ -31,11 +31,19 @@ export function fromAbortable<T>(
   return new Observable<T>((subscriber) => {
     const controller = new AbortController();
     const settle = settleOnce(subscriber, () => controller.abort());
-    const pending = call(controller.signal);
-    pending.then(settle.value, (error: unknown) => {
+    const failed = (error: unknown) => {
       settle.error(error);
       controller.abort();
-    });
+    };
+    let pending: Promise<T>;
+    try {
+      pending = call(controller.signal);
+    } catch (error) {
+      // Thrown before it returned: what it started by then stops too.
+      failed(error);
+      return undefined;
+    }
+    pending.then(settle.value, failed);
     if (deadline) settle.after(deadline);
     return settle.leave;
   });

@@ -31,7 +31,7 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   const seconds = secondsPattern.exec(text);
   if (seconds) return secondsToMs(seconds[1] ?? "0", seconds[2] ?? "");
 
-  const date = parseImfFixdate(asImfFixdate(text, now));
+  const date = parseHttpDate(text, now);
   if (date === null) return null;
   return Math.max(0, Math.ceil(date - now));
 }
@@ -62,29 +62,34 @@ function parseImfFixdate(text: string): number | null {
   return readBack.slice(5) === text.slice(5) ? time : null;
 }
 
-/* An obsolete HTTP date rewritten in IMF-fixdate form; other text as it is. */
-function asImfFixdate(text: string, now: number): string {
+/* An HTTP date in any of its three forms, in ms since the epoch; null if it is none. */
+function parseHttpDate(text: string, now: number): number | null {
   const rfc850 = rfc850Pattern.exec(text);
-  if (rfc850) {
-    const [, day, month, shortYear, time] = rfc850;
-    return `Mon, ${day} ${month} ${fullYear(Number(shortYear), now)} ${time} GMT`;
-  }
+  if (rfc850) return parseRfc850(rfc850, now);
 
   const asctime = asctimePattern.exec(text);
   if (asctime) {
     const [, weekday, month, day = "", time, year] = asctime;
-    return `${weekday}, ${day.trim().padStart(2, "0")} ${month} ${year} ${time} GMT`;
+    return parseImfFixdate(
+      `${weekday}, ${day.trim().padStart(2, "0")} ${month} ${year} ${time} GMT`,
+    );
   }
-  return text;
+  return parseImfFixdate(text);
 }
 
 /*
- * A two-digit year is the nearest year ending in those digits, taken from the
- * past when it would be more than 50 years ahead of now (RFC 9110, section 5.6.7).
+ * A two-digit year is read in this century, or in the one before when that date
+ * would be more than 50 years ahead of now (RFC 9110, section 5.6.7).
  */
-function fullYear(shortYear: number, now: number): number {
+function parseRfc850(match: RegExpExecArray, now: number): number | null {
+  const [, day, month, shortYear, time] = match;
+  const inCentury = (start: number) =>
+    parseImfFixdate(`Mon, ${day} ${month} ${start + Number(shortYear)} ${time} GMT`);
+
   const thisYear = new Date(now).getUTCFullYear();
-  const year = thisYear - (thisYear % 100) + shortYear;
-  if (year > thisYear + 50) return year - 100;
-  return year <= thisYear - 50 ? year + 100 : year;
+  const century = thisYear - (thisYear % 100);
+  const date = inCentury(century);
+  const limit = new Date(now);
+  limit.setUTCFullYear(thisYear + 50);
+  return date !== null && date > limit.getTime() ? inCentury(century - 100) : date;
 }

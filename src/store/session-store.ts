@@ -171,7 +171,7 @@ export class SessionStore {
   /** The refresh under way, with the session it refreshes. */
   #refreshing: { readonly sessionId: string; readonly done: Promise<void> } | null = null;
   /** The session being replaced, for the `recreated` event. */
-  #replacedSessionId: string | null = null;
+  #replaced: WorkbookSession | null = null;
   /** Counts non-persistent sessions lost; a call made before a loss must not run after it. */
   #changesLostCount = 0;
   /** What the calls made before the latest loss are refused with. */
@@ -426,7 +426,7 @@ export class SessionStore {
 
     if (next.status === "idle" || next.status === "failed") {
       this.#memory?.forget();
-      this.#replacedSessionId = null;
+      this.#replaced = null;
     }
   }
 
@@ -524,22 +524,20 @@ export class SessionStore {
 
   #opened(session: WorkbookSession, resumed: boolean): void {
     const { id, persistChanges } = session;
-    const replaced = this.#replacedSessionId;
-    this.#replacedSessionId = null;
+    const replaced = this.#replaced;
+    this.#replaced = null;
 
     this.#dispatch({ type: "created", session }, () => {
       const at = this.#now();
       this.#tell({ type: "created", at, sessionId: id, persistChanges, resumed });
 
-      const state = this.getState();
-      if (replaced === null || state.status !== "active") return;
-      const { changesLost } = state;
+      if (replaced === null || this.getState().status !== "active") return;
       this.#tell({
         type: "recreated",
         at,
         sessionId: id,
-        previousSessionId: replaced,
-        changesLost,
+        previousSessionId: replaced.id,
+        changesLost: !replaced.persistChanges,
       });
     });
   }
@@ -564,7 +562,7 @@ export class SessionStore {
   #resume(remembered: RememberedSession, opening: Opening): Observable<WorkbookSession> {
     const { session } = remembered;
     opening.resuming = session;
-    return this.#refreshAttempts(session.id).pipe(
+    return this.#refreshAttempts(session).pipe(
       map(() => {
         opening.resuming = null;
         return session;
@@ -578,11 +576,12 @@ export class SessionStore {
   }
 
   /** A remembered session could not be checked: it is replaced, and closed if it may live on. */
-  #giveUpRemembered(session: WorkbookSession, error: WorkbookError): void {
+  #giveUpRemembered(session: WorkbookSession, failure: WorkbookError): void {
     const changesLost = !session.persistChanges;
-    if (changesLost) this.#countChangesLost(scratchSessionLost(error, true));
-    this.#replacedSessionId = session.id;
-    const closing = worthClosing(error);
+    const error = changesLost ? scratchSessionLost(failure, true) : sessionReplaced(failure);
+    if (changesLost) this.#countChangesLost(error);
+    this.#replaced = session;
+    const closing = worthClosing(failure);
     this.#dispatch({ type: "resume-failed", error, changesLost }, () => {
       if (closing) return;
       this.#tell({ type: "expired", at: this.#now(), sessionId: session.id, error, changesLost });
@@ -946,19 +945,20 @@ export class SessionStore {
   }
 
   #refresh$(session: WorkbookSession): Observable<void> {
-    return this.#refreshAttempts(session.id).pipe(
+    return this.#refreshAttempts(session).pipe(
       tap(() => {
         this.#touch(session);
         this.#emit({ type: "refreshed", at: this.#now(), sessionId: session.id });
       }),
-      catchError((error: WorkbookError) =>
-        throwError(() => this.#afterSessionError(error, session)),
-      ),
     );
   }
 
-  /** refreshSession, sent again while Graph's answer says it may be (throttling, no answer). */
-  #refreshAttempts(sessionId: string): Observable<void> {
+  /**
+   * refreshSession, sent again while Graph's answer says it may be (throttling, no
+   * answer). A failure is applied to the session before it is reported, so the
+   * attempt-failed event shows it as the state does.
+   */
+  #refreshAttempts(session: WorkbookSession): Observable<void> {
     let attempt = 0;
 
     const attempt$ = defer(() => {
@@ -967,9 +967,13 @@ export class SessionStore {
       if (attempt > 1 && !this.#options.environment.isOnline()) {
         return throwError(() => cancelledError("refreshSession", offlineWords));
       }
-      return this.#cooldown
-        .hold(this.#api.refreshSession(sessionId), "refreshSession")
-        .pipe(this.#reportFailure("refreshSession", attempt, true));
+      return this.#cooldown.hold(this.#api.refreshSession(session.id), "refreshSession").pipe(
+        catchError((error: unknown) => {
+          const failure = this.#asWorkbookError(error, "refreshSession", true);
+          return throwError(() => this.#afterSessionError(failure, session));
+        }),
+        this.#reportFailure("refreshSession", attempt, true),
+      );
     });
 
     return attempt$.pipe(this.#retryPolicy("refreshSession", true));
@@ -1039,7 +1043,7 @@ export class SessionStore {
     const shown = changesLost ? scratchSessionLost(error, true) : sessionReplaced(error);
     if (changesLost) this.#countChangesLost(shown);
 
-    this.#replacedSessionId = session.id;
+    this.#replaced = session;
     this.#dispatch({ type: "session-lost", error: shown, recreate: true }, () =>
       this.#tell({
         type: "expired",
@@ -1064,13 +1068,14 @@ export class SessionStore {
 
     this.#dispatch({ type: "session-lost", error, recreate: false }, () => {
       const at = this.#now();
+      // Only if the session was this store's active one, and so turned failed here; read
+      // first, since an events$ subscriber may close the store on "expired".
+      const state = this.getState();
+      const failedHere = state.status === "failed" && state.error === error;
       if (error.kind === "session-lost") {
         this.#tell({ type: "expired", at, sessionId: session.id, error, changesLost });
       }
-      // Only if the session was this store's active one, and so turned failed here.
-      const state = this.getState();
-      if (state.status === "failed" && state.error === error)
-        this.#tell({ type: "failed", at, error });
+      if (failedHere) this.#tell({ type: "failed", at, error });
     });
     if (worthClosing(error)) this.#closeInBackground(session.id, "dropped");
   }

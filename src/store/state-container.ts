@@ -25,6 +25,8 @@ export class StateContainer {
   /** Told of each change before subscribers are. */
   readonly #beforeChange: (previous: SessionState, next: SessionState) => void;
   #dispatching = false;
+  /** An announcement is running: its listeners' steps need not wait for one. */
+  #announcing = false;
   #completing = false;
   /* A completed BehaviorSubject still updates its value on next(); this guards it. */
   #completed = false;
@@ -45,8 +47,8 @@ export class StateContainer {
 
   /**
    * Applies `action`, then runs `announce` once every subscriber has the new
-   * state (or the same one, if nothing changed), before anything a subscriber
-   * dispatched or announced meanwhile.
+   * state (or the same one, if nothing changed), before anything a `state$`
+   * subscriber dispatched or announced meanwhile.
    */
   dispatch(action: SessionAction, announce?: () => void): void {
     this.#run({ action, announce });
@@ -57,20 +59,41 @@ export class StateContainer {
     this.#run({ action: null, announce });
   }
 
+  /*
+   * A step taken while a state is delivered waits its turn. One taken by an
+   * announcement's listener (an events$ subscriber that closes the store), with
+   * nothing waiting, is taken at once: the code after it reads the state it made.
+   */
   #run(step: Step): void {
-    this.#pending.push(step);
-    if (this.#dispatching) return;
+    if (this.#dispatching && !(this.#announcing && this.#pending.length === 0)) {
+      this.#pending.push(step);
+      return;
+    }
+    if (this.#dispatching) {
+      this.#take(step);
+      return;
+    }
 
     this.#dispatching = true;
     try {
-      for (let next = this.#pending.shift(); next; next = this.#pending.shift()) {
-        if (next.action) this.#apply(next.action);
-        next.announce?.();
-      }
+      this.#take(step);
+      for (let next = this.#pending.shift(); next; next = this.#pending.shift()) this.#take(next);
     } finally {
       this.#dispatching = false;
     }
     if (this.#completing) this.#complete();
+  }
+
+  #take({ action, announce }: Step): void {
+    const announcing = this.#announcing;
+    try {
+      this.#announcing = false;
+      if (action) this.#apply(action);
+      this.#announcing = true;
+      announce?.();
+    } finally {
+      this.#announcing = announcing;
+    }
   }
 
   /** Completes `state$` once the actions already dispatched are applied; later ones are ignored. */
