@@ -6,6 +6,7 @@ import {
   openSession,
   passTime,
   recordStates,
+  SESSION_RECREATABLE,
   statuses,
   useHarness,
   useVirtualTime,
@@ -59,11 +60,7 @@ describe("a call that wrote before it failed", () => {
     const store = h.store();
     const first = await store.open();
     const states = recordStates(store);
-    h.emulator.fault("worksheets", {
-      status: 404,
-      code: "itemNotFound",
-      innerCode: "invalidSessionReCreatable",
-    });
+    h.emulator.fault("worksheets", SESSION_RECREATABLE);
 
     const failure = await store.request(writeThenRead).catch((error: unknown) => error);
 
@@ -185,11 +182,7 @@ describe("calls that wrote nothing Graph carried out", () => {
   it("are replayed as before when the lost session was not persistent: its writes went with it", async () => {
     const store = h.store({ persistChanges: false });
     await store.open();
-    h.emulator.fault("worksheets", {
-      status: 404,
-      code: "itemNotFound",
-      innerCode: "invalidSessionReCreatable",
-    });
+    h.emulator.fault("worksheets", SESSION_RECREATABLE);
 
     const value = await store.request(writeThenRead, { replayAfterChangesLost: true });
 
@@ -291,12 +284,7 @@ describe("how the store tells a write was not carried out", () => {
       if (runs === 1) return session.api("/worksheets").get();
       return writeThenRead(session);
     };
-    h.emulator.fault("worksheets", {
-      status: 404,
-      code: "itemNotFound",
-      innerCode: "invalidSessionReCreatable",
-      times: 2,
-    });
+    h.emulator.fault("worksheets", { ...SESSION_RECREATABLE, times: 2 });
 
     const { error } = await driveUntilSettled(store.request(readThenWriteOnReplay), 100);
 

@@ -8,6 +8,7 @@ import {
   passTime,
   recordEvents,
   recordStates,
+  SESSION_RECREATABLE,
   settleIo,
   statuses,
   throttleOneCall,
@@ -110,12 +111,7 @@ describe("a cooldown longer than the store waits", () => {
 describe("replays and creations", () => {
   it("request() does not run a second createSession when createSession itself says invalidSessionReCreatable", async () => {
     useVirtualTime();
-    h.emulator.fault("createSession", {
-      status: 404,
-      code: "itemNotFound",
-      innerCode: "invalidSessionReCreatable",
-      times: 2,
-    });
+    h.emulator.fault("createSession", { ...SESSION_RECREATABLE, times: 2 });
     const store = h.store();
     const states = recordStates(store);
 
@@ -142,11 +138,7 @@ describe("replays and creations", () => {
     useVirtualTime();
     const store = h.store({ retry: { retries: 1 } });
     await driveUntilSettled(store.open(), 50);
-    h.emulator.fault(
-      "worksheets",
-      { status: 404, code: "itemNotFound", innerCode: "invalidSessionReCreatable" },
-      { status: 429, retryAfter: 1, times: 2 },
-    );
+    h.emulator.fault("worksheets", SESSION_RECREATABLE, { status: 429, retryAfter: 1, times: 2 });
 
     const outcome = await driveUntilSettled(store.request(listSheets), 100);
 
@@ -166,11 +158,7 @@ describe("replays and creations", () => {
         void store.close();
       }
     });
-    h.emulator.fault("worksheets", {
-      status: 404,
-      code: "itemNotFound",
-      innerCode: "invalidSessionReCreatable",
-    });
+    h.emulator.fault("worksheets", SESSION_RECREATABLE);
 
     await driveUntilSettled(
       store.request(listSheets).catch((e: unknown) => e),
@@ -243,12 +231,7 @@ describe("concurrency and recreation", () => {
     useVirtualTime();
     const store = h.store({ concurrency: 3 });
     await driveUntilSettled(store.open(), 50);
-    h.emulator.fault("worksheets", {
-      status: 404,
-      code: "itemNotFound",
-      innerCode: "invalidSessionReCreatable",
-      times: 2,
-    });
+    h.emulator.fault("worksheets", { ...SESSION_RECREATABLE, times: 2 });
     const a = store.request(listSheets);
     const b = store.request(listSheets);
     const c = store.request(listSheets);

@@ -283,18 +283,23 @@ describe("what events never hold", () => {
   });
 });
 
+/** Opens `store` again, once, the first time a state$ subscriber sees it failed. */
+function reopenOnFailed(store: SessionStore): void {
+  let reopened = false;
+  store.state$.subscribe((state) => {
+    if (state.status !== "failed" || reopened) return;
+    reopened = true;
+    store.open().catch(() => undefined);
+  });
+}
+
 describe("a state$ subscriber that opens the store again when it sees failed", () => {
   it("gets the failed event before the create-requested event of its new opening", async () => {
     useVirtualTime();
     const store = h.store({ retry: { retries: 0 } });
     h.emulator.fault("createSession", { status: 500 });
     const events = recordEvents(store);
-    let reopened = false;
-    store.state$.subscribe((state) => {
-      if (state.status !== "failed" || reopened) return;
-      reopened = true;
-      store.open().catch(() => undefined);
-    });
+    reopenOnFailed(store);
 
     await driveUntilSettled(
       store.open().catch((error: unknown) => error),
@@ -317,12 +322,7 @@ describe("a state$ subscriber that opens the store again when it sees failed", (
     const store = h.store();
     await openSession(store);
     const events = recordEvents(store);
-    let reopened = false;
-    store.state$.subscribe((state) => {
-      if (state.status !== "failed" || reopened) return;
-      reopened = true;
-      store.open().catch(() => undefined);
-    });
+    reopenOnFailed(store);
     h.emulator.fault("worksheets", { status: 401 });
 
     await driveUntilSettled(

@@ -11,6 +11,7 @@ import {
   passTime,
   recordEvents,
   recordStates,
+  SESSION_RECREATABLE,
   settleIo,
   skipClockAhead,
   statuses,
@@ -162,11 +163,7 @@ describe("a refresh that fails", () => {
     const events = recordEvents(store);
     const first = await openSession(store);
     const states = recordStates(store);
-    h.emulator.fault("refreshSession", {
-      status: 404,
-      code: "itemNotFound",
-      innerCode: "invalidSessionReCreatable",
-    });
+    h.emulator.fault("refreshSession", SESSION_RECREATABLE);
 
     await passTime(4 * MINUTE);
     const second = await untilActiveWithNewSession(store, first.id);

@@ -11,6 +11,7 @@ import {
   passTime,
   recordEvents,
   recordStates,
+  SESSION_RECREATABLE,
   settleIo,
   statuses,
   until,
@@ -513,11 +514,7 @@ describe("a non-persistent session Graph dropped, whose replacement first failed
     const store = h.store({ persistChanges: false, retry: { retries: 0 } });
     await openSession(store);
     const states = recordStates(store);
-    h.emulator.fault("worksheets", {
-      status: 404,
-      code: "itemNotFound",
-      innerCode: "invalidSessionReCreatable",
-    });
+    h.emulator.fault("worksheets", SESSION_RECREATABLE);
     h.emulator.fault("createSession", { status: 500 });
 
     const { error } = await driveUntilSettled(

@@ -18,6 +18,7 @@ import {
   openSession,
   passTime,
   recordEvents,
+  SESSION_RECREATABLE,
   settleIo,
   until,
   useHarness,
@@ -400,6 +401,8 @@ describe("a session Graph drops, which the store replaces by itself", () => {
     expect(message).not.toContain("create a new session");
     const [expired] = eventsOf(events, "expired");
     expect(expired?.error).toBe(error);
+    const [failed] = eventsOf(events, "attempt-failed");
+    expect(failed).toMatchObject({ operation: "refreshSession", error });
     expect(store.getState().status).toBe("active");
   });
 
@@ -408,11 +411,7 @@ describe("a session Graph drops, which the store replaces by itself", () => {
     const store = h.store();
     await openSession(store);
     const events = recordEvents(store);
-    h.emulator.fault("worksheets", {
-      status: 404,
-      code: "itemNotFound",
-      innerCode: "invalidSessionReCreatable",
-    });
+    h.emulator.fault("worksheets", SESSION_RECREATABLE);
 
     const { error } = await driveUntilSettled(store.request(listSheets), 50);
 
@@ -427,12 +426,7 @@ describe("a session Graph drops, which the store replaces by itself", () => {
     const store = h.store();
     await openSession(store);
     const creationsBefore = h.emulator.requestsTo("createSession").length;
-    h.emulator.fault("worksheets", {
-      status: 404,
-      code: "itemNotFound",
-      innerCode: "invalidSessionReCreatable",
-      times: 2,
-    });
+    h.emulator.fault("worksheets", { ...SESSION_RECREATABLE, times: 2 });
 
     const { error } = await driveUntilSettled(store.request(listSheets), 50);
 

@@ -12,6 +12,7 @@ import {
   listSheets,
   openSession,
   recordEvents,
+  SESSION_RECREATABLE,
   useHarness,
   useVirtualTime,
 } from "./support/harness";
@@ -70,11 +71,7 @@ describe("a persistent session recreated after a non-persistent one was dropped 
     const second = await openSession(store);
     expect(second.persistChanges).toBe(true);
 
-    h.emulator.fault("worksheets", {
-      status: 404,
-      code: "itemNotFound",
-      innerCode: "invalidSessionReCreatable",
-    });
+    h.emulator.fault("worksheets", SESSION_RECREATABLE);
     await driveUntilSettled(store.request(listSheets), 50);
     // The expired event and the recreated event both speak of the persistent session.
     expect(eventsOf(events, "expired").map((e) => e.changesLost)).toEqual([false]);

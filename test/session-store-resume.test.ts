@@ -538,3 +538,28 @@ describe("a remembered session let go of while it is checked", () => {
     expect(keepalives).toEqual([true]);
   });
 });
+
+describe("a remembered session found dead on resume, which the store replaces by itself", () => {
+  it("does not tell the app to create a new session, in the expired event or the state", async () => {
+    const storage = memoryStorage();
+    const remembered = await reloadedPage({ storage });
+    h.emulator.expireSession(remembered.id);
+
+    const store = h.store({ storage });
+    const events = recordEvents(store);
+    const states = recordStates(store);
+    await openSession(store);
+
+    expect(eventsOf(events, "recreated")).toHaveLength(1);
+    const [expired] = eventsOf(events, "expired");
+    expect(expired?.error.kind).toBe("recreate-session");
+    const lastErrors = states.flatMap((state) =>
+      state.status === "creating" && state.lastError ? [state.lastError] : [],
+    );
+    expect(lastErrors.length).toBeGreaterThan(0);
+    for (const error of [expired?.error, ...lastErrors]) {
+      expect(error?.message).toContain("The store opens a new session in its place by itself");
+      expect(error?.message).not.toContain("create a new session and send");
+    }
+  });
+});

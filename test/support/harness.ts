@@ -280,3 +280,10 @@ export function fileOpenError() {
     },
   };
 }
+
+/** Graph's answer for a session it dropped and that may be recreated: 404 invalidSessionReCreatable. */
+export const SESSION_RECREATABLE = {
+  status: 404,
+  code: "itemNotFound",
+  innerCode: "invalidSessionReCreatable",
+} as const;
