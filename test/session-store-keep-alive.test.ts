@@ -564,3 +564,30 @@ describe("a failed refresh while offline", () => {
     expect(refreshes()).toHaveLength(1);
   });
 });
+
+describe("keep-alive beside a call whose one request takes long", () => {
+  it("sends no refreshSession while the call's request is still on the wire", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await openSession(store);
+    // One request Graph takes 4.5 minutes to answer (a heavy calculation), in a call whose
+    // timeout allows it: past keep-alive's 4 minutes of idle time, but never idle.
+    h.emulator.fault("worksheets", { delayMs: 4.5 * MINUTE });
+    let settledAt = Number.NaN;
+    const call = store
+      .request((ctx) => ctx.api("/worksheets").get(), { timeout: 10 * MINUTE, idempotent: true })
+      .finally(() => {
+        settledAt = Date.now();
+      });
+    const startedAt = Date.now();
+
+    const outcome = await driveUntilSettled(call, 1_000);
+
+    expect(outcome.error).toBeUndefined();
+    const sent = h.emulator.requestsTo("refreshSession").map((request) => request.time);
+    expect(sent.filter((time) => time >= startedAt && time < settledAt)).toEqual([]);
+    // Idle from its end, the session is refreshed 4 minutes later as usual.
+    await passTime(4 * MINUTE + 1_000, 1_000);
+    expect(sent.length + 1).toBe(h.emulator.requestsTo("refreshSession").length);
+  });
+});

@@ -563,3 +563,24 @@ describe("a remembered session found dead on resume, which the store replaces by
     }
   });
 });
+
+describe("a page left while it checks the session it resumes", () => {
+  it("hands the session on to the next page, which resumes it", async () => {
+    const storage = memoryStorage();
+    const first = await reloadedPage({ storage });
+    // The second page takes it up, but Graph throttles its check: it waits out Retry-After.
+    h.emulator.fault("refreshSession", { status: 429, retryAfter: 5 });
+    const secondPage = createTestEnvironment();
+    const second = h.store({ storage, environment: secondPage });
+    second.open().catch(() => undefined);
+    await until(() => refreshes().length === 1, "the second page checked the session");
+    await settleIo();
+
+    // Reloaded again before the check is done.
+    secondPage.leavePage();
+    const third = await openSession(h.store({ storage }));
+
+    expect(third.id).toBe(first.id);
+    expect(creations()).toHaveLength(1);
+  });
+});

@@ -30,6 +30,8 @@ export class KeepAlive {
   #failures = 0;
   /** Set when refreshes gave up past expiry; the next use of the session wakes keep-alive. */
   #dormant = false;
+  /** Calls under way: the session is in use while one runs, however long it takes. */
+  #inUse = 0;
 
   constructor(host: KeepAliveHost) {
     this.#host = host;
@@ -65,6 +67,17 @@ export class KeepAlive {
     this.#schedule();
   }
 
+  /** A call started using the session; {@link release} when it ends. */
+  hold(): void {
+    this.#inUse += 1;
+  }
+
+  /** A call using the session ended: the session was used until now. */
+  release(): void {
+    this.#inUse = Math.max(0, this.#inUse - 1);
+    this.touch();
+  }
+
   /**
    * Refreshes at once if the session has been idle long enough to need it. Call
    * it when timers may have been held back: a tab shown again, a network back.
@@ -74,6 +87,11 @@ export class KeepAlive {
 
     if (this.#idleFor() < this.#host.refreshAfter) {
       this.#schedule();
+      return;
+    }
+    // Looked at again once the call ends, which counts as use.
+    if (this.#inUse > 0) {
+      this.#schedule(this.#host.refreshAfter);
       return;
     }
     // Looked at again once Graph's pause ends: a call sent again then uses the session too.

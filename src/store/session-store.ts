@@ -2,6 +2,7 @@ import {
   catchError,
   defer,
   EMPTY,
+  finalize,
   type InteropObservable,
   identity,
   type MonoTypeOperatorFunction,
@@ -854,12 +855,18 @@ export class SessionStore {
       return checkCallResult<T>(result);
     };
 
-    return fromAbortable(run).pipe(
+    const keepAlive = this.#keepAlive;
+    return defer(() => {
+      // In use as long as the try runs, however long Graph takes to answer it.
+      keepAlive?.hold();
+      return fromAbortable(run);
+    }).pipe(
       timeout({
         first: options.timeout,
         scheduler,
         with: () => throwError(() => attemptTimedOut("request", options.timeout)),
       }),
+      finalize(() => keepAlive?.release()),
       tap(() => this.#touch(session)),
       catchError((error: unknown) => {
         const classified = this.#asWorkbookError(withAnswerHeaders(error, answer), "request", true);
@@ -995,10 +1002,14 @@ export class SessionStore {
     else this.#handOver();
   }
 
-  /* The page is being left without closing: the next page may resume the session. */
+  /*
+   * The page is being left without closing: the next page may resume the session,
+   * also one this page was still checking after taking it up from the page before.
+   */
   #handOver(): void {
     const state = this.getState();
-    if (state.status === "active") this.#memory?.release(state.session);
+    const session = state.status === "active" ? state.session : this.#opening?.resuming;
+    if (session) this.#memory?.release(session);
   }
 
   /*
