@@ -7,6 +7,7 @@ import {
   passTime,
   recordStates,
   SESSION_RECREATABLE,
+  settleIo,
   statuses,
   useHarness,
   useVirtualTime,
@@ -312,7 +313,59 @@ const sideBySide = (session: SessionContext) =>
       .then(() => session.api("/tables('Table1')/rows/add").post({ values: [["b"]] })),
   ]);
 
+/** The unhandled rejections `run` leaves behind, once its aborted requests have settled. */
+async function unhandledRejections(run: () => Promise<unknown>): Promise<unknown[]> {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  process.on("unhandledRejection", record);
+  try {
+    await run();
+    await passTime(2_000, 100);
+    await settleIo();
+  } finally {
+    process.off("unhandledRejection", record);
+  }
+  return unhandled;
+}
+
 describe("a try that failed", () => {
+  it("leaves no unhandled rejection behind for a request the call forgot to return", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await openSession(store);
+    h.emulator.fault("worksheets", { delayMs: 500 });
+    const forgotReturn = ((session: SessionContext) => {
+      void session.api("/worksheets").get();
+    }) as unknown as (session: SessionContext) => Promise<unknown>;
+
+    const unhandled = await unhandledRejections(async () => {
+      const { error } = await driveUntilSettled(store.request(forgotReturn), 50);
+      expect(error).toMatchObject({ kind: "fatal", operation: "request" });
+    });
+
+    expect(unhandled).toEqual([]);
+  });
+
+  it("leaves no unhandled rejection behind for a request not yet awaited when another failed", async () => {
+    useVirtualTime();
+    const store = h.store({ retry: { retries: 0 } });
+    await openSession(store);
+    h.emulator.fault("worksheets", { status: 429, retryAfter: 1 });
+    h.emulator.fault("range", { delayMs: 500 });
+    const oneAfterTheOther = async (session: SessionContext) => {
+      const sheets = session.api("/worksheets").get();
+      const range = session.api("/worksheets('Sheet1')/range(address='A1')").get();
+      return [await sheets, await range];
+    };
+
+    const unhandled = await unhandledRejections(async () => {
+      const { error } = await driveUntilSettled(store.request(oneAfterTheOther), 50);
+      expect(error).toMatchObject({ kind: "throttled" });
+    });
+
+    expect(unhandled).toEqual([]);
+  });
+
   it("does not go on writing beside the try sent after it (no row written twice)", async () => {
     useVirtualTime();
     const store = h.store();

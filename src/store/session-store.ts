@@ -39,6 +39,7 @@ import { Cooldown } from "./cooldown";
 import { endsSession, worthClosing } from "./error-rules";
 import { KeepAlive } from "./keep-alive";
 import { PeerOutages } from "./peer-outages";
+import { quietOnAbort } from "./quiet-on-abort";
 import {
   type CheckedRequestOptions,
   checkCall,
@@ -849,7 +850,7 @@ export class SessionStore {
           // Each request uses the session, however long the call runs.
           this.#touch(session);
           const request = this.#api.workbookRequest(path, session.id, signal, watch);
-          return writes ? writes.watch(request) : request;
+          return quietOnAbort(writes ? writes.watch(request) : request, signal);
         },
       });
       return checkCallResult<T>(result);
