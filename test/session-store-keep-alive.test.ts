@@ -591,3 +591,33 @@ describe("keep-alive beside a call whose one request takes long", () => {
     expect(sent.length + 1).toBe(h.emulator.requestsTo("refreshSession").length);
   });
 });
+
+describe("a call still running in a session the store has since replaced", () => {
+  it("does not hold back the refresh of the new session", async () => {
+    useVirtualTime();
+    const store = h.store({ concurrency: 2 });
+    const first = await openSession(store);
+    h.emulator.fault("worksheets", { delayMs: 4.5 * MINUTE });
+    h.emulator.fault("range", SESSION_RECREATABLE);
+    const startedAt = Date.now();
+    const slow = store.request((ctx) => ctx.api("/worksheets").get(), {
+      timeout: 10 * MINUTE,
+      idempotent: true,
+    });
+    const replaced = store.request((ctx) =>
+      ctx.api("/worksheets('Sheet1')/range(address='A1')").get(),
+    );
+    await driveUntilSettled(replaced, 50);
+    const second = await openSession(store);
+    expect(second.id).not.toBe(first.id);
+
+    await driveUntilSettled(slow, 1_000);
+    await passTime(MINUTE, 1_000);
+
+    // The new session was idle from its start: refreshed 4 minutes in, before Graph's 5.
+    const [refresh] = h.emulator.requestsTo("refreshSession");
+    expect(refresh?.sessionId).toBe(second.id);
+    expect((refresh?.time ?? Number.POSITIVE_INFINITY) - startedAt).toBeLessThan(5 * MINUTE);
+    expect(store.getState()).toMatchObject({ status: "active", session: { id: second.id } });
+  });
+});

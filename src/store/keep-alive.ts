@@ -30,8 +30,10 @@ export class KeepAlive {
   #failures = 0;
   /** Set when refreshes gave up past expiry; the next use of the session wakes keep-alive. */
   #dormant = false;
-  /** Calls under way: the session is in use while one runs, however long it takes. */
+  /** Calls under way in this session: it is in use while one runs, however long it takes. */
   #inUse = 0;
+  /** Counts the sessions watched, so a call from an earlier one releases nothing here. */
+  #generation = 0;
 
   constructor(host: KeepAliveHost) {
     this.#host = host;
@@ -44,6 +46,8 @@ export class KeepAlive {
 
   /** Starts watching a session last used at `lastActivityAt` (default: now). */
   start(lastActivityAt = this.#host.scheduler.now()): void {
+    this.#generation += 1;
+    this.#inUse = 0;
     this.#running = true;
     this.#lastActivityAt = lastActivityAt;
     this.#failures = 0;
@@ -67,15 +71,20 @@ export class KeepAlive {
     this.#schedule();
   }
 
-  /** A call started using the session; {@link release} when it ends. */
-  hold(): void {
+  /**
+   * A call started using the session. Returns what to call when it ends, which
+   * counts as use; a call that outlived its session changes nothing then.
+   */
+  hold(): () => void {
     this.#inUse += 1;
-  }
-
-  /** A call using the session ended: the session was used until now. */
-  release(): void {
-    this.#inUse = Math.max(0, this.#inUse - 1);
-    this.touch();
+    const generation = this.#generation;
+    let held = true;
+    return () => {
+      if (!held || generation !== this.#generation) return;
+      held = false;
+      this.#inUse -= 1;
+      this.touch();
+    };
   }
 
   /**

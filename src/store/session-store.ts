@@ -856,10 +856,10 @@ export class SessionStore {
       return checkCallResult<T>(result);
     };
 
-    const keepAlive = this.#keepAlive;
+    let release: (() => void) | undefined;
     return defer(() => {
       // In use as long as the try runs, however long Graph takes to answer it.
-      keepAlive?.hold();
+      release = this.#isCurrent(session) ? this.#keepAlive?.hold() : undefined;
       return fromAbortable(run);
     }).pipe(
       timeout({
@@ -867,7 +867,7 @@ export class SessionStore {
         scheduler,
         with: () => throwError(() => attemptTimedOut("request", options.timeout)),
       }),
-      finalize(() => keepAlive?.release()),
+      finalize(() => release?.()),
       tap(() => this.#touch(session)),
       catchError((error: unknown) => {
         const classified = this.#asWorkbookError(withAnswerHeaders(error, answer), "request", true);
