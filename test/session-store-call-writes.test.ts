@@ -329,6 +329,41 @@ async function unhandledRejections(run: () => Promise<unknown>): Promise<unknown
 }
 
 describe("a try that failed", () => {
+  it.each([
+    [
+      "create",
+      (s: SessionContext) => s.api("/tables('Table1')/rows/add").create({ values: [["b"]] }),
+    ],
+    [
+      "update",
+      (s: SessionContext) =>
+        s.api("/worksheets('Sheet1')/range(address='A1')").update({ values: [["b"]] }),
+    ],
+    ["del", (s: SessionContext) => s.api("/worksheets('Sheet1')/range(address='A1')").del()],
+  ] as const)(
+    "leaves no unhandled rejection behind for an unawaited %s() when another request fails",
+    async (_name, send) => {
+      useVirtualTime();
+      const store = h.store({ retry: { retries: 0 } });
+      await openSession(store);
+      h.emulator.fault("worksheets", { status: 429, retryAfter: 1 });
+      h.emulator.fault("addRow", { delayMs: 500 });
+      h.emulator.fault("range", { delayMs: 500 });
+      const call = async (session: SessionContext) => {
+        const write = send(session);
+        const sheets = await session.api("/worksheets").get();
+        return [sheets, await write];
+      };
+
+      const unhandled = await unhandledRejections(async () => {
+        const { error } = await driveUntilSettled(store.request(call, { idempotent: true }), 50);
+        expect(error).toMatchObject({ kind: "throttled" });
+      });
+
+      expect(unhandled).toEqual([]);
+    },
+  );
+
   it("leaves no unhandled rejection behind for a request the call forgot to return", async () => {
     useVirtualTime();
     const store = h.store();

@@ -7,7 +7,9 @@ import {
   listSheets,
   openSession,
   recordEvents,
+  recordStates,
   settleIo,
+  statuses,
   useHarness,
   useVirtualTime,
 } from "./support/harness";
@@ -364,5 +366,61 @@ describe("an events$ subscriber that closes the store and opens it again on crea
     // A new session, not the one close() just closed, and the store is active with it.
     expect(value?.id).not.toBe(firstId);
     expect(store.getState()).toMatchObject({ status: "active", session: { id: value?.id } });
+  });
+});
+
+describe("an events$ subscriber that acts while another events$ subscriber listens", () => {
+  it("does not let the second subscriber hear the new create-requested before the created it follows", async () => {
+    useVirtualTime();
+    const store = h.store();
+    let reopened = false;
+    store.events$.subscribe((event) => {
+      if (event.type !== "created" || reopened) return;
+      reopened = true;
+      void store.close();
+      void store.open().catch(() => undefined);
+    });
+    const second: string[] = [];
+    store.events$.subscribe((event) => second.push(event.type));
+
+    await driveUntilSettled(
+      store.open().catch(() => undefined),
+      50,
+    );
+    await settleIo();
+
+    // The first session's created, then the reopen's create-requested: as the states went
+    // (creating → active → idle → creating), and as the first subscriber heard them.
+    expect(second.slice(0, 3)).toEqual(["create-requested", "created", "create-requested"]);
+  });
+});
+
+describe("an events$ subscriber that reopens the store on expired", () => {
+  it("hears failed before the create-requested its open() made, as the states went", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await openSession(store);
+    const states = recordStates(store);
+    const heard: SessionEvent["type"][] = [];
+    let reopening: Promise<unknown> | undefined;
+    store.events$.subscribe((event) => {
+      heard.push(event.type);
+      if (event.type === "expired" && !reopening) reopening = store.open().catch((e) => e);
+    });
+    h.emulator.fault("worksheets", {
+      status: 404,
+      code: "itemNotFound",
+      innerCode: "invalidSessionNotFound",
+    });
+
+    await driveUntilSettled(
+      store.request(listSheets).catch((e) => e),
+      50,
+    );
+    await settleIo();
+
+    expect(statuses(states).slice(0, 3)).toEqual(["active", "failed", "creating"]);
+    // The store went failed, then creating: the events say the same.
+    expect(heard.slice(0, 3)).toEqual(["expired", "failed", "create-requested"]);
   });
 });

@@ -584,3 +584,56 @@ describe("a page left while it checks the session it resumes", () => {
     expect(creations()).toHaveLength(1);
   });
 });
+
+describe("a page left while it checks a session it resumes, whose check then succeeds", () => {
+  it("does not close that session under the page that took it up", async () => {
+    const storage = memoryStorage();
+    const session = await reloadedPage({ storage });
+
+    // The second page resumes it; Graph throttles its check for 5 s.
+    h.emulator.fault("refreshSession", { status: 429, retryAfter: 5 });
+    const secondPage = createTestEnvironment();
+    const second = h.store({ storage, environment: secondPage });
+    const secondOpen = second.open().catch((error: unknown) => error);
+    await until(() => refreshes().length === 1, "the second page checked the session");
+    await settleIo();
+
+    // Left before the check is done: the third page takes the session up.
+    secondPage.leavePage();
+    const third = h.store({ storage });
+    expect((await openSession(third)).id).toBe(session.id);
+
+    // The second page's check is retried after Retry-After, and succeeds.
+    await driveUntilSettled(secondOpen, 1_000);
+    await passTime(10_000, 1_000);
+
+    // The left page disposes (as one let go of from the back-forward cache would).
+    await driveUntilSettled(second.dispose(), 50);
+    const call = await driveUntilSettled(third.request(listSheets), 50);
+
+    // Disposing later does not close a session another page took up.
+    expect(closes().filter((close) => close.sessionId === session.id)).toEqual([]);
+    expect(call.error).toBeUndefined();
+    expect(creations()).toHaveLength(1);
+  });
+
+  it("stays handed over when the check ends after the page was left, so the next page resumes it", async () => {
+    const storage = memoryStorage();
+    const session = await reloadedPage({ storage });
+
+    h.emulator.fault("refreshSession", { status: 429, retryAfter: 5 });
+    const secondPage = createTestEnvironment();
+    const second = h.store({ storage, environment: secondPage });
+    const secondOpen = second.open().catch((error: unknown) => error);
+    await until(() => refreshes().length === 1, "the second page checked the session");
+    await settleIo();
+    secondPage.leavePage();
+
+    // The left page's check ends before the next page's store opens.
+    await driveUntilSettled(secondOpen, 1_000);
+    const third = await openSession(h.store({ storage }));
+
+    expect(third.id).toBe(session.id);
+    expect(creations()).toHaveLength(1);
+  });
+});

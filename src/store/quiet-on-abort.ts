@@ -1,7 +1,21 @@
 import type { GraphRequest } from "@microsoft/microsoft-graph-client";
 
-/* Every GraphRequest method that sends; `create`, `update` and `del` call these. */
-const SENDERS = ["get", "post", "put", "patch", "delete", "getStream", "putStream"] as const;
+/*
+ * Every GraphRequest method that sends. `create`, `update` and `del` call `post`,
+ * `patch` and `delete`, but return promises of their own, which need quieting too.
+ */
+const SENDERS = [
+  "get",
+  "post",
+  "put",
+  "patch",
+  "delete",
+  "create",
+  "update",
+  "del",
+  "getStream",
+  "putStream",
+] as const;
 
 type Sender = (...args: unknown[]) => unknown;
 

@@ -421,7 +421,8 @@ export class SessionStore {
 
     if (previousId !== nextId && next.status === "active") {
       this.#keepAlive?.start();
-      this.#memory?.remember(next.session, this.#now());
+      // A session this page handed over while still checking it stays handed over.
+      if (!this.#memory?.handedOver) this.#memory?.remember(next.session, this.#now());
     } else if (previousId !== nextId) {
       this.#keepAlive?.stop();
     }

@@ -25,8 +25,10 @@ export class StateContainer {
   /** Told of each change before subscribers are. */
   readonly #beforeChange: (previous: SessionState, next: SessionState) => void;
   #dispatching = false;
-  /** An announcement is running: its listeners' steps need not wait for one. */
+  /** An announcement is running: its listeners' steps take their state at once. */
   #announcing = false;
+  /** Announcements of steps taken during the current one, told once it is done. */
+  #deferred: Step[] = [];
   #completing = false;
   /* A completed BehaviorSubject still updates its value on next(); this guards it. */
   #completed = false;
@@ -61,22 +63,20 @@ export class StateContainer {
 
   /*
    * A step taken while a state is delivered waits its turn. One taken by an
-   * announcement's listener (an events$ subscriber that closes the store), with
-   * nothing waiting, is taken at once: the code after it reads the state it made.
+   * announcement's listener (an events$ subscriber that closes the store) has
+   * its state at once, so the code after it reads the state it made; its own
+   * announcement follows once the current one has reached every listener.
    */
   #run(step: Step): void {
-    if (this.#dispatching && !(this.#announcing && this.#pending.length === 0)) {
-      this.#pending.push(step);
+    if (this.#dispatching && this.#announcing) {
+      this.#takeWithin(step);
       return;
     }
-    if (this.#dispatching) {
-      this.#take(step);
-      return;
-    }
+    this.#pending.push(step);
+    if (this.#dispatching) return;
 
     this.#dispatching = true;
     try {
-      this.#take(step);
       for (let next = this.#pending.shift(); next; next = this.#pending.shift()) this.#take(next);
     } finally {
       this.#dispatching = false;
@@ -85,15 +85,32 @@ export class StateContainer {
   }
 
   #take({ action, announce }: Step): void {
-    const announcing = this.#announcing;
+    if (action) this.#apply(action);
+    if (!announce) return;
+
+    const outer = this.#deferred;
+    this.#deferred = [];
+    this.#announcing = true;
     try {
-      this.#announcing = false;
-      if (action) this.#apply(action);
-      this.#announcing = true;
-      announce?.();
+      announce();
     } finally {
-      this.#announcing = announcing;
+      this.#announcing = false;
+      // Ahead of what state$ subscribers queued meanwhile: it came first.
+      this.#pending.unshift(...this.#deferred);
+      this.#deferred = outer;
     }
+  }
+
+  #takeWithin({ action, announce }: Step): void {
+    if (action) {
+      this.#announcing = false;
+      try {
+        this.#apply(action);
+      } finally {
+        this.#announcing = true;
+      }
+    }
+    if (announce) this.#deferred.push({ action: null, announce });
   }
 
   /** Completes `state$` once the actions already dispatched are applied; later ones are ignored. */
