@@ -37,7 +37,12 @@ async function main(): Promise<void> {
     rx.switchMap(([status, online]) =>
       status === "active" && online ? rx.interval(200) : rx.EMPTY,
     ),
-    rx.exhaustMap((_, index) => save(store, index + 1)),
+    // A failed save is passed on as a value, so the pipeline lives on to the next tick.
+    rx.exhaustMap((_, index) =>
+      rx
+        .from(save(store, index + 1))
+        .pipe(rx.catchError((error: unknown) => rx.of(asFailure(error)))),
+    ),
     rx.share(),
   );
 
@@ -46,7 +51,11 @@ async function main(): Promise<void> {
       store.status$.pipe(rx.map((status) => `store     ${status}`)),
       store.state$.pipe(rx.switchMap(countdown)),
       online$.pipe(rx.map((online) => `network   ${online ? "online" : "offline"}`)),
-      autosave$.pipe(rx.map((saves) => `autosave  #${saves}`)),
+      autosave$.pipe(
+        rx.map((saves) =>
+          typeof saves === "number" ? `autosave  #${saves}` : `autosave  failed: ${saves.message}`,
+        ),
+      ),
     )
     .subscribe((line) => console.log(line));
 
@@ -66,6 +75,10 @@ async function main(): Promise<void> {
 }
 
 /** Writes the save's number into A1 and resolves with it. */
+function asFailure(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 async function save(store: SessionStore, count: number): Promise<number> {
   await store.request((s) => s.api(CELL).patch({ values: [[count]] }));
   return count;

@@ -113,6 +113,17 @@ describe("WorkbookError", () => {
     expect(new WorkbookError(base).advice).toBeNull();
   });
 
+  it("can be marked not retryable, which copies keep, but never made retryable", () => {
+    const throttled = new WorkbookError({ ...base, kind: "throttled", retryable: false });
+    const fatal = new WorkbookError({ ...base, kind: "fatal", retryable: true });
+
+    expect(throttled.retryable).toBe(false);
+    expect(throttled.withAttempts(2).retryable).toBe(false);
+    expect(throttled.toJSON().retryable).toBe(false);
+    expect(new WorkbookError({ ...base, kind: "throttled" }).retryable).toBe(true);
+    expect(fatal.retryable).toBe(false);
+  });
+
   it("mentions the attempt count only when more than one attempt was made", () => {
     expect(new WorkbookError(base).message).not.toContain("attempt");
     expect(new WorkbookError({ ...base, attempts: 2 }).message).toContain("after 2 attempts");

@@ -1,5 +1,11 @@
 import { type GraphRequest, ResponseType } from "@microsoft/microsoft-graph-client";
-import { errorFromResponse, type SessionContext, type WorkbookError } from "graph-workbook-session";
+import {
+  errorFromResponse,
+  retryWithBackoff,
+  type SessionContext,
+  type WorkbookError,
+} from "graph-workbook-session";
+import { defer, firstValueFrom } from "rxjs";
 import { describe, expect, it } from "vitest";
 import {
   driveUntilSettled,
@@ -33,7 +39,12 @@ describe("a call that wrote before it failed", () => {
 
     const { error } = await driveUntilSettled(store.request(writeThenRead), 100);
 
-    expect(error).toMatchObject({ kind: "throttled", operation: "request", attempts: 1 });
+    expect(error).toMatchObject({
+      kind: "throttled",
+      operation: "request",
+      attempts: 1,
+      retryable: false,
+    });
     const message = (error as WorkbookError).message;
     expect(message).toContain("The call was not sent again");
     expect(message).toContain("POST");
@@ -116,6 +127,21 @@ describe("a call that wrote before it failed", () => {
     expect((error as WorkbookError).message).toContain("not sent again");
     await driveUntilSettled(new Promise((resolve) => setTimeout(resolve, 3_000)), 100);
     expect(h.emulator.requestsTo("addRow")).toHaveLength(1);
+  });
+});
+
+describe("retryWithBackoff around a call that wrote before it failed", () => {
+  it("does not run the call again: its error is not retryable", async () => {
+    useVirtualTime();
+    const store = h.store({ retry: { retries: 0 } });
+    await openSession(store);
+    h.emulator.fault("worksheets", { status: 429, retryAfter: 1 });
+    const outer$ = defer(() => store.request(writeThenRead)).pipe(retryWithBackoff({ retries: 3 }));
+
+    const { error } = await driveUntilSettled(firstValueFrom(outer$), 100);
+
+    expect(error).toMatchObject({ kind: "throttled", retryable: false });
+    expect(rows()).toEqual([["once"]]);
   });
 });
 

@@ -6,7 +6,7 @@ import {
   RetryHandler,
   RetryHandlerOptions,
 } from "@microsoft/microsoft-graph-client";
-import { isWorkbookError, WorkbookError } from "graph-workbook-session";
+import { isWorkbookError, type SessionContext, WorkbookError } from "graph-workbook-session";
 import { beforeEach, describe, expect, it } from "vitest";
 import { EmulatorForwardingHandler } from "../src/testing/emulator-forwarding-handler";
 import {
@@ -461,5 +461,62 @@ describe("calls queued behind one that lost a non-persistent session to a 401", 
     expect(message).not.toContain("The store opens a new session");
     expect(message).toContain("persistChanges: false and was dropped");
     expect(h.emulator.requestsTo("addRow")).toHaveLength(0);
+  });
+});
+
+describe("the messages of newcomers' common mistakes", () => {
+  it("keeps saying the call returned no promise when it also left a write on the wire", async () => {
+    useVirtualTime();
+    const store = h.store();
+    await openSession(store);
+    h.emulator.fault("range", { delayMs: 500 });
+    const forgotReturn = ((ctx: SessionContext) => {
+      void ctx.api("/worksheets('Sheet1')/range(address='A1')").patch({ values: [["x"]] });
+    }) as unknown as (ctx: SessionContext) => Promise<unknown>;
+
+    const { error } = await driveUntilSettled(store.request(forgotReturn), 50);
+
+    const { message } = error as WorkbookError;
+    expect(message).toContain("not a promise");
+    expect(message).toContain(
+      "Graph carried out a PATCH the call sent before this failure, or may have",
+    );
+  });
+
+  it("says what to do of a cooldown longer than the store may wait, without misquoting Graph", async () => {
+    useVirtualTime();
+    const store = h.store({ retry: { maxRetryAfter: 2_000 } });
+    h.emulator.fault("createSession", { status: 429, retryAfter: 10 });
+    await driveUntilSettled(
+      store.open().catch((error: unknown) => error),
+      50,
+    );
+
+    const { error } = await driveUntilSettled(store.open(), 50);
+
+    expect(error).toMatchObject({ kind: "throttled", code: "cooldown" });
+    const { message } = error as WorkbookError;
+    expect(message).not.toContain("the server asked for");
+    expect(message).toContain("retry.maxRetryAfter");
+  });
+
+  it("says nothing was sent when the store was already disposed, without calling it a cancellation", async () => {
+    const store = h.store();
+    await store.dispose();
+
+    const refused = await Promise.all([
+      store.open().catch((error: unknown) => error),
+      store.request(listSheets).catch((error: unknown) => error),
+    ]);
+
+    for (const error of refused) {
+      expect(error).toMatchObject({ kind: "aborted" });
+      const { message } = error as WorkbookError;
+      expect(message).toContain(
+        "Nothing was sent. The store was disposed; create a new SessionStore",
+      );
+      expect(message).not.toContain("Nothing needs to be done");
+    }
+    expect(h.emulator.requestsTo("createSession")).toHaveLength(0);
   });
 });

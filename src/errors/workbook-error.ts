@@ -41,6 +41,12 @@ export interface WorkbookErrorInit {
    * write). Cleaned and capped like `detail`.
    */
   advice?: string;
+  /**
+   * `false` marks an error of a kind that is retried as not to be sent again, because
+   * that would repeat something Graph carried out (a write of the same call). Default:
+   * what `kind` implies; `true` cannot make another kind retryable.
+   */
+  retryable?: boolean;
   /** The original failure, e.g. the Graph client's error. Never part of `toJSON()`. */
   cause?: unknown;
 }
@@ -105,7 +111,10 @@ export class WorkbookError extends Error {
   declare readonly detail: string | null;
   /** The advice given in place of the one `kind` implies, or null. */
   declare readonly advice: string | null;
-  /** True when the failed request itself may be sent again (`throttled` or `transient`). */
+  /**
+   * True when the failed request may be sent again: its kind is `throttled` or
+   * `transient`, and sending it would repeat nothing Graph carried out.
+   */
   declare readonly retryable: boolean;
 
   constructor(init: WorkbookErrorInit) {
@@ -113,7 +122,8 @@ export class WorkbookError extends Error {
     super(describeError(fields), Object.hasOwn(init, "cause") ? { cause: init.cause } : {});
     Object.defineProperty(this, brand, { value: true });
 
-    Object.assign(this, fields, { retryable: isRetryableKind(fields.kind) });
+    const retryable = init.retryable !== false && isRetryableKind(fields.kind);
+    Object.assign(this, fields, { retryable });
   }
 
   /** Returns a copy of this error that reports `attempts` attempts, with its message updated. */
@@ -178,6 +188,7 @@ export function workbookErrorInit(error: WorkbookError): WorkbookErrorInit {
   };
   if (error.detail !== null) init.detail = error.detail;
   if (typeof error.advice === "string") init.advice = error.advice;
+  if (error.retryable === false) init.retryable = false;
   if (Object.hasOwn(error, "cause")) init.cause = error.cause;
   return init;
 }

@@ -69,6 +69,7 @@ import {
   scratchSessionLost,
   sessionReplaced,
   takenOverWords,
+  usedAfterDispose,
   type WriteStop,
   writeNotRepeated,
 } from "./store-errors";
@@ -264,7 +265,7 @@ export class SessionStore {
    * Rejects with a `WorkbookError` when creation fails for good or is cancelled.
    */
   open(): Promise<WorkbookSession> {
-    if (this.disposed) return Promise.reject(cancelledError("createSession", disposedWords));
+    if (this.disposed) return Promise.reject(usedAfterDispose("createSession"));
 
     const state = this.getState();
     if (state.status === "active") return Promise.resolve(state.session);
@@ -370,7 +371,7 @@ export class SessionStore {
    * closed or disposed first.
    */
   #track<T>(work$: Observable<T>, operation: GraphOperation, signal?: AbortSignal): Promise<T> {
-    if (this.disposed) return Promise.reject(cancelledError(operation, disposedWords));
+    if (this.disposed) return Promise.reject(usedAfterDispose(operation));
     if (signal?.aborted) {
       return Promise.reject(cancelledError(operation, abortedWords, signal.reason));
     }

@@ -1,4 +1,5 @@
 import { formatSeconds } from "../errors/error-message";
+import { isUsageError } from "../errors/usage-error";
 import { type GraphOperation, WorkbookError, workbookErrorInit } from "../errors/workbook-error";
 
 /**
@@ -67,6 +68,18 @@ function failure(error: WorkbookError): string {
   return `failed ${answer}${codes}.${detail}`;
 }
 
+/** The store was disposed before the operation was asked for, so nothing was started. */
+export function usedAfterDispose(operation: GraphOperation): WorkbookError {
+  return new WorkbookError({
+    kind: "aborted",
+    operation,
+    status: null,
+    code: "cancelled",
+    innerCode: null,
+    advice: `Nothing was sent. ${disposedWords}`,
+  });
+}
+
 /** Graph's cooldown outlasts what the store may wait, so nothing was sent. */
 export function cooldownTooLong(operation: GraphOperation, waitMs: number, limitMs: number) {
   return new WorkbookError({
@@ -76,6 +89,9 @@ export function cooldownTooLong(operation: GraphOperation, waitMs: number, limit
     code: "cooldown",
     innerCode: null,
     retryAfterMs: waitMs,
+    advice:
+      "Send it again once the cooldown has passed, or let the store wait longer with " +
+      "retry.maxRetryAfter.",
     detail:
       `Graph asked this app to send nothing for another ${formatSeconds(waitMs)} ` +
       `(Retry-After), longer than retry.maxRetryAfter (${formatSeconds(limitMs)}); ` +
@@ -131,12 +147,15 @@ export function writeNotRepeated(
     "not-replayed": "The session was replaced, but the call was not replayed in the new one: ",
     failed: "",
   }[stop];
+  // A mistake in the call itself is still the first thing to fix.
+  const mistake = isUsageError(error.cause) && error.advice !== null ? `${error.advice} ` : "";
   return new WorkbookError({
     ...workbookErrorInit(error),
+    retryable: false,
     advice:
-      `${notDone}Graph carried out a ${method} the call sent before this failure, or may ` +
-      "have, and running the call again would repeat it. Check the workbook and send " +
-      "only what is left of the call; mark calls that may run twice idempotent.",
+      `${mistake}${notDone}Graph carried out a ${method} the call sent before this failure, ` +
+      "or may have, and running the call again would repeat it. Check the workbook and " +
+      "send only what is left of the call; mark calls that may run twice idempotent.",
   });
 }
 
