@@ -45,6 +45,21 @@ async function reloadedPage(overrides: Partial<SessionStoreOptions>) {
   return page.session;
 }
 
+/**
+ * A second page that takes up the handed-over session while Graph throttles its
+ * check (Retry-After: 5), and is left before the check is done.
+ */
+async function leftWhileChecking(storage: ReturnType<typeof memoryStorage>) {
+  h.emulator.fault("refreshSession", { status: 429, retryAfter: 5 });
+  const page = createTestEnvironment();
+  const store = h.store({ storage, environment: page });
+  const opened = store.open().catch((error: unknown) => error);
+  await until(() => refreshes().length === 1, "the second page checked the session");
+  await settleIo();
+  page.leavePage();
+  return { store, opened };
+}
+
 /** Whether the store set out to resume a remembered session, or to create one. */
 function openReason(events: readonly SessionEvent[]) {
   return eventsOf(events, "create-requested")[0]?.reason;
@@ -568,16 +583,8 @@ describe("a page left while it checks the session it resumes", () => {
   it("hands the session on to the next page, which resumes it", async () => {
     const storage = memoryStorage();
     const first = await reloadedPage({ storage });
-    // The second page takes it up, but Graph throttles its check: it waits out Retry-After.
-    h.emulator.fault("refreshSession", { status: 429, retryAfter: 5 });
-    const secondPage = createTestEnvironment();
-    const second = h.store({ storage, environment: secondPage });
-    second.open().catch(() => undefined);
-    await until(() => refreshes().length === 1, "the second page checked the session");
-    await settleIo();
+    await leftWhileChecking(storage);
 
-    // Reloaded again before the check is done.
-    secondPage.leavePage();
     const third = await openSession(h.store({ storage }));
 
     expect(third.id).toBe(first.id);
@@ -589,17 +596,9 @@ describe("a page left while it checks a session it resumes, whose check then suc
   it("does not close that session under the page that took it up", async () => {
     const storage = memoryStorage();
     const session = await reloadedPage({ storage });
+    const { store: second, opened: secondOpen } = await leftWhileChecking(storage);
 
-    // The second page resumes it; Graph throttles its check for 5 s.
-    h.emulator.fault("refreshSession", { status: 429, retryAfter: 5 });
-    const secondPage = createTestEnvironment();
-    const second = h.store({ storage, environment: secondPage });
-    const secondOpen = second.open().catch((error: unknown) => error);
-    await until(() => refreshes().length === 1, "the second page checked the session");
-    await settleIo();
-
-    // Left before the check is done: the third page takes the session up.
-    secondPage.leavePage();
+    // The third page takes the session up.
     const third = h.store({ storage });
     expect((await openSession(third)).id).toBe(session.id);
 
@@ -620,14 +619,7 @@ describe("a page left while it checks a session it resumes, whose check then suc
   it("stays handed over when the check ends after the page was left, so the next page resumes it", async () => {
     const storage = memoryStorage();
     const session = await reloadedPage({ storage });
-
-    h.emulator.fault("refreshSession", { status: 429, retryAfter: 5 });
-    const secondPage = createTestEnvironment();
-    const second = h.store({ storage, environment: secondPage });
-    const secondOpen = second.open().catch((error: unknown) => error);
-    await until(() => refreshes().length === 1, "the second page checked the session");
-    await settleIo();
-    secondPage.leavePage();
+    const { opened: secondOpen } = await leftWhileChecking(storage);
 
     // The left page's check ends before the next page's store opens.
     await driveUntilSettled(secondOpen, 1_000);

@@ -149,35 +149,35 @@ export function writeNotRepeated(
   }[stop];
   // A mistake in the call itself is still the first thing to fix.
   const mistake = isUsageError(error.cause) && error.advice !== null ? `${error.advice} ` : "";
-  return new WorkbookError({
-    ...workbookErrorInit(error),
-    retryable: false,
-    advice:
-      `${mistake}${notDone}Graph carried out a ${method} the call sent before this failure, ` +
-      "or may have, and running the call again would repeat it. Check the workbook and " +
-      "send only what is left of the call; mark calls that may run twice idempotent.",
-  });
+  const advice =
+    `${mistake}${notDone}Graph carried out a ${method} the call sent before this failure, ` +
+    "or may have, and running the call again would repeat it. Check the workbook and " +
+    "send only what is left of the call; mark calls that may run twice idempotent.";
+  return advised(error, advice, false);
 }
 
 /** Graph dropped the session, and the store opens a new one in its place by itself. */
 export function sessionReplaced(error: WorkbookError): WorkbookError {
-  return new WorkbookError({
-    ...workbookErrorInit(error),
-    advice:
-      "The store opens a new session in its place by itself; calls made meanwhile wait " +
-      "for it.",
-  });
+  return advised(
+    error,
+    "The store opens a new session in its place by itself; calls made meanwhile wait for it.",
+  );
 }
 
 /** A call replayed in a new session was refused there the same way; it is not replayed twice. */
 export function replayRefused(error: WorkbookError): WorkbookError {
-  return new WorkbookError({
-    ...workbookErrorInit(error),
-    advice:
-      "The call was replayed in a new session and Graph dropped that one too; the store " +
+  return advised(
+    error,
+    "The call was replayed in a new session and Graph dropped that one too; the store " +
       "opens another session, but does not replay a call twice. Send the call again once " +
       "the store is active.",
-  });
+  );
+}
+
+/* `error` with `advice` in place of what its kind implies; `retryable: false` forbids a resend. */
+function advised(error: WorkbookError, advice: string, retryable?: false): WorkbookError {
+  const init = { ...workbookErrorInit(error), advice };
+  return new WorkbookError(retryable === false ? { ...init, retryable } : init);
 }
 
 export const disposedWords =
