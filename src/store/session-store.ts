@@ -91,6 +91,8 @@ interface Tries {
   readonly writes: CallWrites | null;
   /** The latest try failed after Graph carried out one of its writes, or may have. */
   wrote: boolean;
+  /** What had happened to the store when the call was made. */
+  readonly issued: IssuedAt;
 }
 
 /** One shared creation: every `open()` made while it runs gets its promise. */
@@ -173,6 +175,10 @@ export class SessionStore {
   #opening: Opening | null = null;
   /** The refresh under way, with the session it refreshes. */
   #refreshing: { readonly sessionId: string; readonly done: Promise<void> } | null = null;
+  /** Tries of calls running, by the id of the session they run in. */
+  readonly #callsIn = new Map<string, number>();
+  /** Sessions given up on while calls still ran in them: closed when the last one ends. */
+  readonly #closeWhenLeft = new Map<string, CloseReason>();
   /** The session being replaced, for the `recreated` event. */
   #replaced: WorkbookSession | null = null;
   /** Counts non-persistent sessions lost; a call made before a loss must not run after it. */
@@ -753,7 +759,7 @@ export class SessionStore {
     const run = (tries: Tries) => this.#requestWithRetries(call, options, issued, tries);
     const writes = options.idempotent ? null : new CallWrites();
     const replay = (first: WorkbookError) => {
-      const tries = { made: 0, replay: true, writes, wrote: false };
+      const tries = { made: 0, replay: true, writes, wrote: false, issued };
       return run(tries).pipe(
         catchError((error: WorkbookError) =>
           // The call's tries add up, none if the replay was refused before it was sent;
@@ -765,7 +771,7 @@ export class SessionStore {
       );
     };
 
-    const tries = { made: 0, replay: false, writes, wrote: false };
+    const tries = { made: 0, replay: false, writes, wrote: false, issued };
     return run(tries).pipe(
       catchError((error: WorkbookError) =>
         error.kind === "recreate-session" && error.operation === "request" && !tries.wrote
@@ -823,10 +829,13 @@ export class SessionStore {
 
   /** A call made before a non-persistent session was lost would run without its changes. */
   #refuseAfterChangesLost(issued: IssuedAt, options: RequestOptions): void {
-    const lost = this.#lastChangesLost;
-    if (lost === null || this.#changesLostCount === issued.losses) return;
-    if (options.replayAfterChangesLost) return;
-    throw lost;
+    const lost = this.#lostSince(issued);
+    if (lost && !options.replayAfterChangesLost) throw lost;
+  }
+
+  /** The loss of a non-persistent session since `issued`, if there was one. */
+  #lostSince(issued: IssuedAt): WorkbookError | null {
+    return this.#changesLostCount === issued.losses ? null : this.#lastChangesLost;
   }
 
   #callInSession<T>(
@@ -860,8 +869,11 @@ export class SessionStore {
 
     let release: (() => void) | undefined;
     return defer(() => {
+      // Another call may have lost a non-persistent session while a cooldown held this one.
+      this.#refuseAfterChangesLost(tries.issued, options);
       // In use as long as the try runs, however long Graph takes to answer it.
       release = this.#isCurrent(session) ? this.#keepAlive?.hold() : undefined;
+      this.#enter(session.id);
       return fromAbortable(run);
     }).pipe(
       timeout({
@@ -869,7 +881,10 @@ export class SessionStore {
         scheduler,
         with: () => throwError(() => attemptTimedOut("request", options.timeout)),
       }),
-      finalize(() => release?.()),
+      finalize(() => {
+        release?.();
+        this.#leave(session.id);
+      }),
       tap(() => this.#touch(session)),
       catchError((error: unknown) => {
         const classified = this.#asWorkbookError(withAnswerHeaders(error, answer), "request", true);
@@ -877,7 +892,7 @@ export class SessionStore {
         // A replaced session says so; a lost non-persistent one is told by the replay,
         // which refuses the call or runs it.
         const failure = session.persistChanges ? shown : classified;
-        return throwError(() => this.#unlessWriteRepeats(failure, error, session, tries));
+        return throwError(() => this.#unlessWriteRepeats(failure, error, session, tries, options));
       }),
     );
   }
@@ -894,12 +909,16 @@ export class SessionStore {
     thrown: unknown,
     session: WorkbookSession,
     tries: Tries,
+    options: RequestOptions,
   ): WorkbookError {
     const recreate = failure.kind === "recreate-session";
     const shown = recreate && tries.replay ? replayRefused(failure) : failure;
     const { writes } = tries;
-    // A non-persistent session that Graph ends takes the call's writes with it.
-    const writesKept = session.persistChanges || !(recreate || endsSession(failure));
+    // A non-persistent session that Graph ends takes the call's writes with it, also
+    // when another call found it ended meanwhile: then this call is refused for that.
+    const lost = session.persistChanges ? null : this.#lostSince(tries.issued);
+    if (lost && !options.replayAfterChangesLost) return lost;
+    const writesKept = session.persistChanges || !(lost || recreate || endsSession(failure));
     if (!writes || !writesKept) return shown;
 
     // Read without recording: a Retry-After the call itself dealt with is not the store's.
@@ -1102,10 +1121,37 @@ export class SessionStore {
 
   /* ---------------------------------------------------------------- closing */
 
-  /* A session given up on while the store goes on: closed once any cooldown has passed. */
+  /*
+   * A session given up on while the store goes on: closed once any cooldown has
+   * passed, and once no call of this store still runs in it (with concurrency
+   * above 1, one call's failure may replace the session under another).
+   */
   #closeInBackground(sessionId: string, reason: CloseReason): void {
+    if (this.#callsIn.has(sessionId)) {
+      this.#closeWhenLeft.set(sessionId, reason);
+      return;
+    }
     const { maxRetryAfter } = this.#options.retry;
     void this.#closer.closeAfterCooldown(sessionId, reason, maxRetryAfter);
+  }
+
+  /* A try of a call started running in the session. */
+  #enter(sessionId: string): void {
+    this.#callsIn.set(sessionId, (this.#callsIn.get(sessionId) ?? 0) + 1);
+  }
+
+  /* A try of a call ended; the last one out of a session given up on closes it. */
+  #leave(sessionId: string): void {
+    const left = (this.#callsIn.get(sessionId) ?? 1) - 1;
+    if (left > 0) {
+      this.#callsIn.set(sessionId, left);
+      return;
+    }
+    this.#callsIn.delete(sessionId);
+    const reason = this.#closeWhenLeft.get(sessionId);
+    if (reason === undefined) return;
+    this.#closeWhenLeft.delete(sessionId);
+    this.#closeInBackground(sessionId, reason);
   }
 
   async #endSession(reason: CloseReason, why: string, keepalive = false): Promise<void> {
