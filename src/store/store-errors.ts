@@ -70,14 +70,7 @@ function failure(error: WorkbookError): string {
 
 /** The store was disposed before the operation was asked for, so nothing was started. */
 export function usedAfterDispose(operation: GraphOperation): WorkbookError {
-  return new WorkbookError({
-    kind: "aborted",
-    operation,
-    status: null,
-    code: "cancelled",
-    innerCode: null,
-    advice: `Nothing was sent. ${disposedWords}`,
-  });
+  return advised(cancelledError(operation, ""), `Nothing was sent. ${disposedWords}`);
 }
 
 /** Graph's cooldown outlasts what the store may wait, so nothing was sent. */
