@@ -2,9 +2,11 @@ import type { SessionContext, WorkbookError } from "graph-workbook-session";
 import { describe, expect, it } from "vitest";
 import {
   driveUntilSettled,
+  eventsOf,
   listSheets,
   openSession,
   passTime,
+  recordEvents,
   SESSION_RECREATABLE,
   useHarness,
   useVirtualTime,
@@ -99,5 +101,162 @@ describe("concurrency 3: a call held by a cooldown while another call loses the 
     const intoLost = h.emulator.requestsTo("addRow").filter((r) => r.sessionId === first.id);
     expect(intoLost).toEqual([]);
     expect(await b).toMatchObject({ kind: "session-lost" });
+  });
+});
+
+describe("concurrency 2: a non-persistent session given up by one call while another wrote in it and then succeeds", () => {
+  it("refuses the other call as session-lost instead of resolving it: its row went with the session", async () => {
+    useVirtualTime();
+    const store = h.store({ concurrency: 2, keepAlive: false, persistChanges: false });
+    await openSession(store);
+    // A's read is answered 503 without a second-level code at 100 ms: the store gives the
+    // scratch session up. B appended its row there; its read is answered 200 at 500 ms.
+    h.emulator.fault("worksheets", { status: 503, innerCode: null, delayMs: 100 });
+    h.emulator.fault("range", { delayMs: 500 });
+
+    const b = store.request(writeThenRead).catch((error: unknown) => error as WorkbookError);
+    const a = store.request(listSheets).catch((error: unknown) => error as WorkbookError);
+    await driveUntilSettled(Promise.all([a, b]), 100);
+    await passTime(5_000, 500);
+
+    expect(await a).toMatchObject({ kind: "session-lost" });
+    expect(await b).toMatchObject({ kind: "session-lost" });
+  });
+});
+
+describe("concurrency 4: a call refused after a cooldown held it, while another still runs in the lost session", () => {
+  it("does not close the lost session under the call still running in it", async () => {
+    useVirtualTime();
+    const store = h.store({ concurrency: 4, keepAlive: false, persistChanges: false });
+    const first = await openSession(store);
+    // C: a slow read of the rows, answered at 8 s.
+    h.emulator.fault("tableRows", { delayMs: 8_000 });
+    // D: a read answered at 1 s with a 503 without second-level code: the session is given up.
+    h.emulator.fault("range", { status: 503, innerCode: null, delayMs: 1_000 });
+    // A: throttled at once with Retry-After: 5, so the store sends nothing for 5 s.
+    h.emulator.fault("worksheets", { status: 429, retryAfter: 5 });
+    const c = store
+      .request((ctx) => ctx.api("/tables('Table1')/rows").get())
+      .catch((error: unknown) => error as WorkbookError);
+    const d = store
+      .request((ctx) => ctx.api("/worksheets('Sheet1')/range(address='A1')").get())
+      .catch((error: unknown) => error as WorkbookError);
+    const a = store.request(listSheets).catch((error: unknown) => error as WorkbookError);
+    await driveUntilSettled(new Promise((resolve) => setTimeout(resolve, 100)), 50);
+    // B: made before the loss, while the cooldown lasts; its try waits for it, then is refused.
+    const b = store
+      .request((ctx) => ctx.api("/tables('Table1')/rows/add").post({ values: [["b"]] }))
+      .catch((error: unknown) => error as WorkbookError);
+
+    // At 6.5 s: the cooldown has passed and B was refused, but C is still waiting for its answer.
+    await passTime(6_400, 100);
+    expect(await Promise.race([b, "pending"])).toMatchObject({ kind: "session-lost" });
+    expect(h.emulator.requestsTo("tableRows").map((r) => r.answeredWith)).toEqual([null]);
+    const closesNow = h.emulator.requestsTo("closeSession").map((r) => r.sessionId);
+    expect(closesNow).not.toContain(first.id);
+
+    await driveUntilSettled(Promise.all([a, b, c, d]), 100);
+    await passTime(5_000, 500);
+    // Closed once C's answer came.
+    const closes = h.emulator.requestsTo("closeSession").map((r) => r.sessionId);
+    expect(closes.filter((id) => id === first.id)).toHaveLength(1);
+  });
+});
+
+describe("a call whose retry a cooldown held while another call lost the scratch session", () => {
+  it("counts only the tries it sent when it is refused as session-lost", async () => {
+    useVirtualTime();
+    const store = h.store({ concurrency: 3, keepAlive: false, persistChanges: false });
+    const first = await openSession(store);
+    const events = recordEvents(store);
+    // B: its first read is throttled at once with Retry-After: 1; its retry, at 1 s, is then held
+    // by A's cooldown (Retry-After: 5 at 500 ms), during which D loses the session (at 2 s).
+    h.emulator.fault("tableRows", { status: 429, retryAfter: 1 });
+    h.emulator.fault("range", { status: 503, innerCode: null, delayMs: 2_000 });
+    const b = store
+      .request((ctx) => ctx.api("/tables('Table1')/rows").get())
+      .catch((error: unknown) => error as WorkbookError);
+    const d = store
+      .request((ctx) => ctx.api("/worksheets('Sheet1')/range(address='A1')").get())
+      .catch((error: unknown) => error as WorkbookError);
+    h.emulator.fault("worksheets", { status: 429, retryAfter: 5, delayMs: 500 });
+    const a = store.request(listSheets).catch((error: unknown) => error as WorkbookError);
+
+    await driveUntilSettled(Promise.all([a, b, d]), 100);
+    await passTime(5_000, 500);
+
+    // B was sent once, into the first session, and was refused before its second send.
+    const sent = h.emulator.requestsTo("tableRows");
+    expect(sent.map((r) => r.sessionId)).toEqual([first.id]);
+    const error = await b;
+    expect(error).toMatchObject({ kind: "session-lost", attempts: 1 });
+    // No attempt of B's that was never sent is reported as failed.
+    const failedB = eventsOf(events, "attempt-failed").filter(
+      (e) => e.operation === "request" && e.error.kind === "session-lost" && e.attempt === 2,
+    );
+    expect(failedB).toEqual([]);
+  });
+});
+
+/** Appends Graph carried out: a scratch session keeps its rows out of the workbook file. */
+const appliedAppends = () =>
+  h.emulator
+    .requestsTo("addRow")
+    .filter((r) => typeof r.answeredWith === "number" && r.answeredWith < 300)
+    .map((r) => r.sessionId);
+
+/** Appends a row, then reads the worksheets: one call, a write and then a read. */
+const writeThenList = async (ctx: SessionContext) => {
+  await ctx.api("/tables('Table1')/rows/add").post({ values: [["once"]] });
+  return ctx.api("/worksheets").get();
+};
+
+describe("replayAfterChangesLost: a call that wrote in the new session after the old one was lost", () => {
+  it("is not sent again in the new session when a later request of it is throttled", async () => {
+    useVirtualTime();
+    const store = h.store({ persistChanges: false, keepAlive: false });
+    await openSession(store);
+    // The first try finds the scratch session gone at its append; the replay appends in the
+    // new session, and its read is throttled.
+    h.emulator.fault("addRow", SESSION_RECREATABLE);
+    h.emulator.fault("worksheets", { status: 429, retryAfter: 1 });
+
+    const { value, error } = await driveUntilSettled(
+      store.request(writeThenList, { replayAfterChangesLost: true }),
+      100,
+    );
+
+    // The new session keeps the replay's row: sending the call again would append it twice.
+    const applied = appliedAppends();
+    expect(new Set(applied).size).toBe(1);
+    expect(applied).toHaveLength(1);
+    expect(value).toBeUndefined();
+    expect(error).toMatchObject({ kind: "throttled", retryable: false });
+    expect((error as WorkbookError).message).toContain("POST");
+  });
+
+  it("made before the loss and run after it in the new session, is not sent again there either", async () => {
+    useVirtualTime();
+    const store = h.store({ persistChanges: false, keepAlive: false });
+    await openSession(store);
+    h.emulator.fault("worksheets", SESSION_RECREATABLE);
+    h.emulator.fault("tableRows", { status: 429, retryAfter: 1 });
+
+    // A loses the session; B, made before the loss and waiting its turn, runs in the new one.
+    const a = store.request(listSheets).catch((e: unknown) => e);
+    const b = store.request(
+      async (ctx) => {
+        await ctx.api("/tables('Table1')/rows/add").post({ values: [["once"]] });
+        return ctx.api("/tables('Table1')/rows").get();
+      },
+      { replayAfterChangesLost: true },
+    );
+    const { error } = await driveUntilSettled(b, 100);
+    await a;
+
+    const applied = appliedAppends();
+    expect(new Set(applied).size).toBe(1);
+    expect(applied).toHaveLength(1);
+    expect(error).toMatchObject({ kind: "throttled", retryable: false });
   });
 });

@@ -185,6 +185,10 @@ export class SessionStore {
   #changesLostCount = 0;
   /** What the calls made before the latest loss are refused with. */
   #lastChangesLost: WorkbookError | null = null;
+  /** Non-persistent sessions lost since the store was last idle, with their loss. */
+  readonly #lostSessions = new Map<string, WorkbookError>();
+  /** Errors of tries refused before they were sent: neither counted nor reported. */
+  readonly #unsent = new WeakSet<WorkbookError>();
   /** Counts creations that failed for good; a call made before one shares its failure. */
   #failureCount = 0;
   #isDisposed = false;
@@ -438,6 +442,8 @@ export class SessionStore {
       this.#memory?.forget();
       this.#replaced = null;
     }
+    // Calls still running in a lost session were cancelled with the close.
+    if (next.status === "idle") this.#lostSessions.clear();
   }
 
   /** Tells `event` in its turn: after the state being delivered, if one is. */
@@ -589,7 +595,7 @@ export class SessionStore {
   #giveUpRemembered(session: WorkbookSession, failure: WorkbookError): void {
     const changesLost = !session.persistChanges;
     const error = changesLost ? scratchSessionLost(failure, true) : sessionReplaced(failure);
-    if (changesLost) this.#countChangesLost(error);
+    if (changesLost) this.#countChangesLost(error, session.id);
     this.#replaced = session;
     const closing = worthClosing(failure);
     this.#dispatch({ type: "resume-failed", error, changesLost }, () => {
@@ -802,8 +808,15 @@ export class SessionStore {
         tries.wrote = false;
         tries.writes?.startTry();
         const attempt = tries.made;
+        const send$ = defer(() => {
+          // Checked again once the cooldown has passed: another call may have lost the session.
+          const refused = this.#refusedUnsent(issued, options, tries);
+          return refused
+            ? throwError(() => refused)
+            : this.#callInSession(call, session, options, tries);
+        });
         return this.#cooldown
-          .hold(this.#callInSession(call, session, options, tries), "request")
+          .hold(send$, "request")
           .pipe(this.#reportFailure("request", attempt, true));
       }),
       this.#retryPolicy<T>("request", true, {
@@ -813,6 +826,12 @@ export class SessionStore {
           error.retryable &&
           !tries.wrote &&
           (idempotent || !mayHaveBeenApplied(error)),
+      }),
+      // The policy counts its tries; one refused before it was sent is not among the call's.
+      catchError((error: WorkbookError) => {
+        const sent = Math.max(1, tries.made);
+        const counted = error.operation === "request" && error.attempts > sent;
+        return throwError(() => (counted ? error.withAttempts(sent) : error));
       }),
     );
   }
@@ -831,6 +850,19 @@ export class SessionStore {
   #refuseAfterChangesLost(issued: IssuedAt, options: RequestOptions): void {
     const lost = this.#lostSince(issued);
     if (lost && !options.replayAfterChangesLost) throw lost;
+  }
+
+  /**
+   * The error of a try refused before it was sent, since a non-persistent session was
+   * lost after the call was made; the try is taken back from the count.
+   */
+  #refusedUnsent(issued: IssuedAt, options: RequestOptions, tries: Tries): WorkbookError | null {
+    const lost = this.#lostSince(issued);
+    if (!lost || options.replayAfterChangesLost) return null;
+    tries.made -= 1;
+    const refused = lost.withAttempts(Math.max(1, tries.made));
+    this.#unsent.add(refused);
+    return refused;
   }
 
   /** The loss of a non-persistent session since `issued`, if there was one. */
@@ -869,8 +901,6 @@ export class SessionStore {
 
     let release: (() => void) | undefined;
     return defer(() => {
-      // Another call may have lost a non-persistent session while a cooldown held this one.
-      this.#refuseAfterChangesLost(tries.issued, options);
       // In use as long as the try runs, however long Graph takes to answer it.
       release = this.#isCurrent(session) ? this.#keepAlive?.hold() : undefined;
       this.#enter(session.id);
@@ -885,7 +915,12 @@ export class SessionStore {
         release?.();
         this.#leave(session.id);
       }),
-      tap(() => this.#touch(session)),
+      tap(() => {
+        this.#touch(session);
+        // Another call lost this non-persistent session meanwhile, and the call's changes with it.
+        const lost = this.#lostSessions.get(session.id);
+        if (lost) throw lost.withAttempts(tries.made);
+      }),
       catchError((error: unknown) => {
         const classified = this.#asWorkbookError(withAnswerHeaders(error, answer), "request", true);
         const shown = this.#afterSessionError(classified, session);
@@ -916,8 +951,8 @@ export class SessionStore {
     const { writes } = tries;
     // A non-persistent session that Graph ends takes the call's writes with it, also
     // when another call found it ended meanwhile: then this call is refused for that.
-    const lost = session.persistChanges ? null : this.#lostSince(tries.issued);
-    if (lost && !options.replayAfterChangesLost) return lost;
+    const lost = this.#lostSessions.get(session.id);
+    if (lost && !options.replayAfterChangesLost) return lost.withAttempts(tries.made);
     const writesKept = session.persistChanges || !(lost || recreate || endsSession(failure));
     if (!writes || !writesKept) return shown;
 
@@ -1074,7 +1109,7 @@ export class SessionStore {
   #recreate(error: WorkbookError, session: WorkbookSession): WorkbookError {
     const changesLost = !session.persistChanges;
     const shown = changesLost ? scratchSessionLost(error, true) : sessionReplaced(error);
-    if (changesLost) this.#countChangesLost(shown);
+    if (changesLost) this.#countChangesLost(shown, session.id);
 
     this.#replaced = session;
     this.#dispatch({ type: "session-lost", error: shown, recreate: true }, () =>
@@ -1097,7 +1132,7 @@ export class SessionStore {
 
   #dropSession(error: WorkbookError, session: WorkbookSession): void {
     const changesLost = !session.persistChanges;
-    if (changesLost) this.#countChangesLost(scratchSessionLost(error, false));
+    if (changesLost) this.#countChangesLost(scratchSessionLost(error, false), session.id);
 
     this.#dispatch({ type: "session-lost", error, recreate: false }, () => {
       const at = this.#now();
@@ -1114,9 +1149,10 @@ export class SessionStore {
   }
 
   /** `lost` is the error the calls made before the loss are refused with. */
-  #countChangesLost(lost: WorkbookError): void {
+  #countChangesLost(lost: WorkbookError, sessionId: string): void {
     this.#changesLostCount += 1;
     this.#lastChangesLost = lost;
+    this.#lostSessions.set(sessionId, lost);
   }
 
   /* ---------------------------------------------------------------- closing */
@@ -1142,7 +1178,9 @@ export class SessionStore {
 
   /* A try of a call ended; the last one out of a session given up on closes it. */
   #leave(sessionId: string): void {
-    const left = (this.#callsIn.get(sessionId) ?? 1) - 1;
+    const inside = this.#callsIn.get(sessionId);
+    if (inside === undefined) return;
+    const left = inside - 1;
     if (left > 0) {
       this.#callsIn.set(sessionId, left);
       return;
@@ -1190,6 +1228,7 @@ export class SessionStore {
   ): MonoTypeOperatorFunction<T> {
     return catchError((error: unknown) => {
       const classified = this.#asWorkbookError(error, operation, sessionful);
+      if (this.#unsent.has(classified)) return throwError(() => classified);
       // Counted here already, so the event and the state report the same attempts.
       const failure = classified.attempts < attempt ? classified.withAttempts(attempt) : classified;
       if (failure.kind !== "aborted") {
