@@ -490,3 +490,22 @@ describe("a try that fails by throwing before it returns its promise", () => {
     expect(signal?.aborted).toBe(true);
   });
 });
+
+describe("a call that retried its own request inside one try", () => {
+  it("keeps the attempts its error counts, as retryWithBackoff documents", async () => {
+    useVirtualTime();
+    const store = h.store({ keepAlive: false, retry: { retries: 0 } });
+    await openSession(store);
+    h.emulator.fault("worksheets", { status: 429, retryAfter: 1, times: 3 });
+    const call = (ctx: SessionContext) =>
+      firstValueFrom(
+        defer(() => ctx.api("/worksheets").get()).pipe(
+          retryWithBackoff({ retries: 2, baseDelay: 10 }),
+        ),
+      );
+    const { error } = await driveUntilSettled(store.request(call), 100);
+    expect(h.emulator.requestsTo("worksheets")).toHaveLength(3);
+    // The inner retries' count (3) is kept: the store's own count of 1 is the smaller one.
+    expect(error as WorkbookError).toMatchObject({ kind: "throttled", attempts: 3 });
+  });
+});

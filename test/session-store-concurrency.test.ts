@@ -260,3 +260,61 @@ describe("replayAfterChangesLost: a call that wrote in the new session after the
     expect(error).toMatchObject({ kind: "throttled", retryable: false });
   });
 });
+
+describe("replayAfterChangesLost: a call that ends well in a scratch session another call lost", () => {
+  it("runs again in the new session instead of rejecting as session-lost", async () => {
+    useVirtualTime();
+    const store = h.store({ concurrency: 2, keepAlive: false, persistChanges: false });
+    const first = await openSession(store);
+    const events = recordEvents(store);
+    // A's read: 503 without second-level code at 100 ms, the scratch session is given up.
+    // B (replayAfterChangesLost) appended its row there; its read is answered 200 at 500 ms.
+    h.emulator.fault("worksheets", { status: 503, innerCode: null, delayMs: 100 });
+    h.emulator.fault("range", { delayMs: 500 });
+
+    const b = store
+      .request(writeThenRead, { replayAfterChangesLost: true })
+      .catch((error: unknown) => error as WorkbookError);
+    const a = store.request(listSheets).catch((error: unknown) => error as WorkbookError);
+    await driveUntilSettled(Promise.all([a, b]), 100);
+    await passTime(5_000, 500);
+
+    const created = eventsOf(events, "created").map((e) => e.sessionId);
+    // Marked to run again after a loss: it does, and its row is in the new session too.
+    expect(await b).not.toMatchObject({ kind: "session-lost" });
+    expect(await b).not.toBeInstanceOf(Error);
+    expect(appliedAppends().filter((id) => id !== first.id)).toHaveLength(1);
+    expect(created.length).toBeGreaterThan(0);
+  });
+});
+
+describe("replayAfterChangesLost: a call a cooldown held while another call lost the scratch session", () => {
+  it("is sent in the new session, not into the lost one, and resolves", async () => {
+    useVirtualTime();
+    const store = h.store({ concurrency: 3, keepAlive: false, persistChanges: false });
+    const first = await openSession(store);
+    h.emulator.fault("range", { status: 503, innerCode: null, delayMs: 1_000 });
+    h.emulator.fault("worksheets", { status: 429, retryAfter: 5 });
+    const d = store
+      .request((ctx) => ctx.api("/worksheets('Sheet1')/range(address='A1')").get())
+      .catch((error: unknown) => error as WorkbookError);
+    const a = store.request(listSheets).catch((error: unknown) => error as WorkbookError);
+    await driveUntilSettled(new Promise((resolve) => setTimeout(resolve, 100)), 50);
+    const b = store
+      .request((ctx) => ctx.api("/tables('Table1')/rows/add").post({ values: [["b"]] }), {
+        replayAfterChangesLost: true,
+      })
+      .catch((error: unknown) => error as WorkbookError);
+
+    await driveUntilSettled(Promise.all([a, b, d]), 100);
+    await passTime(10_000, 500);
+
+    expect(await d).toMatchObject({ kind: "session-lost" });
+    // B opted in to running after the loss: it resolves, with its row in the new session...
+    expect(await b).not.toBeInstanceOf(Error);
+    expect(appliedAppends().filter((id) => id !== first.id)).toHaveLength(1);
+    // ...and is not sent into the session the store already knew was lost.
+    const intoLost = h.emulator.requestsTo("addRow").filter((r) => r.sessionId === first.id);
+    expect(intoLost).toEqual([]);
+  });
+});

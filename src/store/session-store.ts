@@ -19,7 +19,12 @@ import { defaultPeerChannel, peerChannelName } from "../environment/peer-channel
 import type { EnvironmentChange } from "../environment/session-environment";
 import { classifyError } from "../errors/classify";
 import { mayHaveBeenApplied } from "../errors/may-have-been-applied";
-import { type GraphOperation, isWorkbookError, type WorkbookError } from "../errors/workbook-error";
+import {
+  type GraphOperation,
+  isWorkbookError,
+  WorkbookError,
+  workbookErrorInit,
+} from "../errors/workbook-error";
 import type { CloseReason, SessionEvent } from "../events/session-event";
 import { withAnswerHeaders } from "../graph/answer-headers";
 import { attemptTimedOut } from "../graph/attempt-timed-out";
@@ -93,6 +98,8 @@ interface Tries {
   wrote: boolean;
   /** What had happened to the store when the call was made. */
   readonly issued: IssuedAt;
+  /** The latest try was refused before it was sent. */
+  refused?: boolean;
 }
 
 /** One shared creation: every `open()` made while it runs gets its promise. */
@@ -806,14 +813,19 @@ export class SessionStore {
         this.#refuseAfterChangesLost(issued, options);
         tries.made += 1;
         tries.wrote = false;
+        tries.refused = false;
         tries.writes?.startTry();
         const attempt = tries.made;
         const send$ = defer(() => {
           // Checked again once the cooldown has passed: another call may have lost the session.
           const refused = this.#refusedUnsent(issued, options, tries);
-          return refused
-            ? throwError(() => refused)
-            : this.#callInSession(call, session, options, tries);
+          if (refused) return throwError(() => refused);
+          // A call that may run without the lost changes runs in the session that replaces it.
+          if (!this.#lostSessions.has(session.id))
+            return this.#callInSession(call, session, options, tries);
+          return defer(() => this.open()).pipe(
+            switchMap((next) => this.#callInSession(call, next, options, tries)),
+          );
         });
         return this.#cooldown
           .hold(send$, "request")
@@ -830,7 +842,7 @@ export class SessionStore {
       // The policy counts its tries; one refused before it was sent is not among the call's.
       catchError((error: WorkbookError) => {
         const sent = Math.max(1, tries.made);
-        const counted = error.operation === "request" && error.attempts > sent;
+        const counted = tries.refused && error.attempts > sent;
         return throwError(() => (counted ? error.withAttempts(sent) : error));
       }),
     );
@@ -860,6 +872,7 @@ export class SessionStore {
     const lost = this.#lostSince(issued);
     if (!lost || options.replayAfterChangesLost) return null;
     tries.made -= 1;
+    tries.refused = true;
     const refused = lost.withAttempts(Math.max(1, tries.made));
     this.#unsent.add(refused);
     return refused;
@@ -919,7 +932,9 @@ export class SessionStore {
         this.#touch(session);
         // Another call lost this non-persistent session meanwhile, and the call's changes with it.
         const lost = this.#lostSessions.get(session.id);
-        if (lost) throw lost.withAttempts(tries.made);
+        if (!lost) return;
+        // The call's changes went with the session: one that may run without them runs again.
+        throw options.replayAfterChangesLost ? toReplay(lost) : lost.withAttempts(tries.made);
       }),
       catchError((error: unknown) => {
         const classified = this.#asWorkbookError(withAnswerHeaders(error, answer), "request", true);
@@ -1294,6 +1309,11 @@ export interface SessionStore extends InteropObservable<SessionState> {}
 
 /** Graph's documented idle expiry of a persistent session, in ms. */
 const DEFAULT_EXPIRY = 300_000;
+
+/* The loss of a call's session, as an error the call is replayed for in the new session. */
+function toReplay(lost: WorkbookError): WorkbookError {
+  return new WorkbookError({ ...workbookErrorInit(lost), kind: "recreate-session" });
+}
 
 function activeSessionId(state: SessionState): string | null {
   return state.status === "active" ? state.session.id : null;
