@@ -1,4 +1,9 @@
-import type { SessionContext, WorkbookError } from "graph-workbook-session";
+import type {
+  RequestOptions,
+  SessionContext,
+  SessionStore,
+  WorkbookError,
+} from "graph-workbook-session";
 import { describe, expect, it } from "vitest";
 import {
   driveUntilSettled,
@@ -21,6 +26,26 @@ const writeThenRead = async (ctx: SessionContext) => {
   await ctx.api("/tables('Table1')/rows/add").post({ values: [["b"]] });
   return ctx.api("/worksheets('Sheet1')/range(address='A1:B2')").get();
 };
+
+/**
+ * Three calls on a scratch store: D loses the session at 1 s (503 without a second-level
+ * code), A is throttled at once (Retry-After: 5), and B, an append made 100 ms in with
+ * `options`, waits out A's cooldown before it is sent.
+ */
+async function appendHeldWhileLost(store: SessionStore, options: RequestOptions = {}) {
+  h.emulator.fault("range", { status: 503, innerCode: null, delayMs: 1_000 });
+  h.emulator.fault("worksheets", { status: 429, retryAfter: 5 });
+  const d = store
+    .request((ctx) => ctx.api("/worksheets('Sheet1')/range(address='A1')").get())
+    .catch((error: unknown) => error as WorkbookError);
+  const a = store.request(listSheets).catch((error: unknown) => error as WorkbookError);
+  await driveUntilSettled(new Promise((resolve) => setTimeout(resolve, 100)), 50);
+  const b = store
+    .request((ctx) => ctx.api("/tables('Table1')/rows/add").post({ values: [["b"]] }), options)
+    .catch((error: unknown) => error as WorkbookError);
+  await driveUntilSettled(Promise.all([a, b, d]), 100);
+  return { a: await a, b: await b, d: await d };
+}
 
 describe("concurrency 2: a 503 on one call replaces the session while another still runs in it", () => {
   it("does not close the old session under the call still running in it", async () => {
@@ -77,30 +102,16 @@ describe("concurrency 3: a call held by a cooldown while another call loses the 
     useVirtualTime();
     const store = h.store({ concurrency: 3, keepAlive: false, persistChanges: false });
     const first = await openSession(store);
-    // D: a slow read answered at 1 s with a 503 without second-level code: the store gives the
-    // session up (changes lost) and replaces it once the cooldown below has passed.
-    h.emulator.fault("range", { status: 503, innerCode: null, delayMs: 1_000 });
-    // A: throttled at once with Retry-After: 5, so the store sends nothing for 5 s.
-    h.emulator.fault("worksheets", { status: 429, retryAfter: 5 });
-    const d = store
-      .request((ctx) => ctx.api("/worksheets('Sheet1')/range(address='A1')").get())
-      .catch((error: unknown) => error as WorkbookError);
-    const a = store.request(listSheets).catch((error: unknown) => error as WorkbookError);
-    await driveUntilSettled(new Promise((resolve) => setTimeout(resolve, 100)), 50);
-    // B: an append made before the loss, while the cooldown lasts; its try waits for it.
-    const b = store
-      .request((ctx) => ctx.api("/tables('Table1')/rows/add").post({ values: [["b"]] }))
-      .catch((error: unknown) => error as WorkbookError);
 
-    await driveUntilSettled(Promise.all([a, b, d]), 100);
+    const { a, b, d } = await appendHeldWhileLost(store);
     await passTime(10_000, 500);
 
-    expect(await d).toMatchObject({ kind: "session-lost" });
-    expect(await a).toMatchObject({ kind: "session-lost" });
+    expect(d).toMatchObject({ kind: "session-lost" });
+    expect(a).toMatchObject({ kind: "session-lost" });
     // B was made before the loss: like A, it is refused, not sent into the lost session.
     const intoLost = h.emulator.requestsTo("addRow").filter((r) => r.sessionId === first.id);
     expect(intoLost).toEqual([]);
-    expect(await b).toMatchObject({ kind: "session-lost" });
+    expect(b).toMatchObject({ kind: "session-lost" });
   });
 });
 
@@ -293,25 +304,13 @@ describe("replayAfterChangesLost: a call a cooldown held while another call lost
     useVirtualTime();
     const store = h.store({ concurrency: 3, keepAlive: false, persistChanges: false });
     const first = await openSession(store);
-    h.emulator.fault("range", { status: 503, innerCode: null, delayMs: 1_000 });
-    h.emulator.fault("worksheets", { status: 429, retryAfter: 5 });
-    const d = store
-      .request((ctx) => ctx.api("/worksheets('Sheet1')/range(address='A1')").get())
-      .catch((error: unknown) => error as WorkbookError);
-    const a = store.request(listSheets).catch((error: unknown) => error as WorkbookError);
-    await driveUntilSettled(new Promise((resolve) => setTimeout(resolve, 100)), 50);
-    const b = store
-      .request((ctx) => ctx.api("/tables('Table1')/rows/add").post({ values: [["b"]] }), {
-        replayAfterChangesLost: true,
-      })
-      .catch((error: unknown) => error as WorkbookError);
 
-    await driveUntilSettled(Promise.all([a, b, d]), 100);
+    const { b, d } = await appendHeldWhileLost(store, { replayAfterChangesLost: true });
     await passTime(10_000, 500);
 
-    expect(await d).toMatchObject({ kind: "session-lost" });
+    expect(d).toMatchObject({ kind: "session-lost" });
     // B opted in to running after the loss: it resolves, with its row in the new session...
-    expect(await b).not.toBeInstanceOf(Error);
+    expect(b).not.toBeInstanceOf(Error);
     expect(appliedAppends().filter((id) => id !== first.id)).toHaveLength(1);
     // ...and is not sent into the session the store already knew was lost.
     const intoLost = h.emulator.requestsTo("addRow").filter((r) => r.sessionId === first.id);
