@@ -88,8 +88,6 @@ export class StateContainer {
     if (action) this.#apply(action);
     if (!announce) return;
 
-    const outer = this.#deferred;
-    this.#deferred = [];
     this.#announcing = true;
     try {
       announce();
@@ -97,7 +95,7 @@ export class StateContainer {
       this.#announcing = false;
       // Ahead of what state$ subscribers queued meanwhile: it came first.
       this.#pending.unshift(...this.#deferred);
-      this.#deferred = outer;
+      this.#deferred = [];
     }
   }
 
